@@ -1,0 +1,99 @@
+from django.contrib import admin
+
+from actions.models import (
+    Action,
+    ActionPlan,
+    Benefit,
+    Programme,
+    ProgressReport,
+    Project,
+    SavingsPlan,
+)
+
+
+@admin.register(ActionPlan)
+class ActionPlanAdmin(admin.ModelAdmin):
+    list_display = ["name", "system", "start", "end"]
+    list_filter = ["system"]
+    search_fields = ["name"]
+    list_select_related = ["system"]
+
+
+class ProgressReportInline(admin.StackedInline):
+    model = ProgressReport
+    extra = 0
+    fields = ["date", "author", "author_name", "rag", "text"]
+    raw_id_fields = ["author"]
+
+
+@admin.register(Action)
+class ActionAdmin(admin.ModelAdmin):
+    list_display = [
+        "title",
+        "strategy",
+        "plan",
+        "timeframe",
+        "due_date",
+        "status",
+        "rag",
+    ]
+    list_filter = ["plan__system", "plan", "strategy", "status", "rag"]
+    search_fields = ["title", "description", "timeframe"]
+    list_select_related = ["strategy", "plan"]
+    filter_horizontal = ["indicators"]
+    inlines = [ProgressReportInline]
+
+
+@admin.register(ProgressReport)
+class ProgressReportAdmin(admin.ModelAdmin):
+    list_display = ["action", "date", "author_name", "rag"]
+    list_filter = ["rag", "action__strategy"]
+    search_fields = ["text", "action__title"]
+    list_select_related = ["action"]
+    raw_id_fields = ["action", "author"]
+
+
+@admin.register(SavingsPlan)
+class SavingsPlanAdmin(admin.ModelAdmin):
+    list_display = ["service", "system", "risk_rating"]
+    list_filter = ["system", "risk_rating"]
+    search_fields = ["service", "overview", "risk_text"]
+    list_select_related = ["system"]
+
+
+class ProjectInline(admin.TabularInline):
+    model = Project
+    extra = 0
+    fields = ["name", "slug", "addressable_spend_gbp_m", "position"]
+
+
+@admin.register(Programme)
+class ProgrammeAdmin(admin.ModelAdmin):
+    list_display = ["name", "system"]
+    list_filter = ["system"]
+    search_fields = ["name", "summary"]
+    list_select_related = ["system"]
+    inlines = [ProjectInline]
+
+
+class BenefitInline(admin.TabularInline):
+    model = Benefit
+    extra = 0
+    fields = ["title", "baseline_value", "baseline_period", "baseline_text", "position"]
+
+
+@admin.register(Project)
+class ProjectAdmin(admin.ModelAdmin):
+    list_display = ["name", "programme", "addressable_spend_gbp_m"]
+    list_filter = ["programme"]
+    search_fields = ["name", "summary"]
+    list_select_related = ["programme"]
+    inlines = [BenefitInline]
+
+
+@admin.register(Benefit)
+class BenefitAdmin(admin.ModelAdmin):
+    list_display = ["title", "project", "baseline_value", "baseline_period"]
+    list_filter = ["project__programme", "project"]
+    search_fields = ["title", "measure", "baseline_text"]
+    list_select_related = ["project"]

@@ -1,0 +1,17 @@
+"""User and document text is rich text in a small, safe subset of HTML."""
+
+import nh3
+
+ALLOWED_TAGS = {"p", "ul", "ol", "li", "strong", "em", "b", "i", "a", "br"}
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}}
+
+
+def sanitise_html(text: str) -> str:
+    """Keep lists, emphasis and links; drop everything else (scripts, styles, handlers)."""
+    return nh3.clean(
+        text or "",
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer",
+    ).strip()

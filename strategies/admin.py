@@ -1,0 +1,118 @@
+from django.contrib import admin
+
+from strategies.models import (
+    CommissioningSystem,
+    FrameworkItem,
+    FrameworkLevel,
+    Fund,
+    GovernanceGroup,
+    PartnerOrganisation,
+    SdgMembership,
+    Strategy,
+    StrategyLink,
+    SystemDesignGroup,
+    SystemRole,
+    SystemStatement,
+)
+
+
+class FrameworkLevelInline(admin.TabularInline):
+    model = FrameworkLevel
+    extra = 0
+
+
+class PartnerInline(admin.TabularInline):
+    model = PartnerOrganisation
+    extra = 0
+
+
+class FundInline(admin.TabularInline):
+    model = Fund
+    extra = 0
+    fields = ["name", "amount_gbp_m", "year", "source"]
+
+
+@admin.register(CommissioningSystem)
+class CommissioningSystemAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "strategy_label", "position"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [FrameworkLevelInline, PartnerInline, FundInline]
+
+
+@admin.register(SystemStatement)
+class SystemStatementAdmin(admin.ModelAdmin):
+    list_display = ["section_title", "number", "title", "group", "system"]
+    list_filter = ["system", "section_title"]
+    search_fields = ["title", "text", "group"]
+    list_select_related = ["system"]
+
+
+@admin.register(GovernanceGroup)
+class GovernanceGroupAdmin(admin.ModelAdmin):
+    list_display = ["name", "system"]
+    list_filter = ["system"]
+    search_fields = ["name", "remit"]
+    list_select_related = ["system"]
+
+
+class FrameworkItemInline(admin.StackedInline):
+    model = FrameworkItem
+    extra = 0
+    fields = [
+        "level",
+        "key",
+        "number",
+        "title",
+        "text",
+        "due_label",
+        "due_date",
+        "position",
+    ]
+
+
+class StrategyLinkInline(admin.TabularInline):
+    model = StrategyLink
+    fk_name = "from_strategy"
+    extra = 0
+
+
+@admin.register(Strategy)
+class StrategyAdmin(admin.ModelAdmin):
+    list_display = ["name", "number", "system", "spend_gbp_m", "spend_year"]
+    list_filter = ["system"]
+    search_fields = ["name", "vision", "scope"]
+    list_select_related = ["system"]
+    inlines = [FrameworkItemInline, StrategyLinkInline]
+
+
+@admin.register(FrameworkItem)
+class FrameworkItemAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "level", "strategy", "due_label", "due_date"]
+    list_filter = ["strategy__system", "level__name", "strategy"]
+    search_fields = ["title", "text", "key"]
+    list_select_related = ["level", "strategy"]
+
+
+class SdgMembershipInline(admin.TabularInline):
+    model = SdgMembership
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+@admin.register(SystemDesignGroup)
+class SystemDesignGroupAdmin(admin.ModelAdmin):
+    list_display = ["name", "strategy"]
+    list_filter = ["strategy__system"]
+    search_fields = ["name", "remit"]
+    list_select_related = ["strategy"]
+    inlines = [SdgMembershipInline]
+
+
+@admin.register(SystemRole)
+class SystemRoleAdmin(admin.ModelAdmin):
+    list_display = ["user", "role", "system"]
+    list_filter = ["system", "role"]
+    search_fields = ["user__username", "user__email"]
+    list_select_related = ["user", "system"]
+    autocomplete_fields = ["user"]
