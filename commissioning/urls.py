@@ -8,7 +8,18 @@ admin.site.site_title = "Scorecard admin"
 
 urlpatterns = [
     path("", strategy_views.home, name="home"),
-    path("accounts/", include("django.contrib.auth.urls")),
+    # The scorecard pages: system scorecard, strategy overview, exception report.
+    path("scorecard/", include("scorecard.urls")),
+    # One indicator: SPC chart, data, flags, revisions.
+    path("indicators/", include("indicators.page_urls")),
+    # Search across indicators, actions and commentary.
+    path("search/", include("strategies.urls")),
+    # Action plans and progress.
+    path("actions/", include("actions.urls")),
+    # Reporting cycles, exception commentary, "My updates", publishing stocktakes.
+    path("workflow/", include("scorecard.workflow_urls")),
     path("returns/", include("indicators.urls")),
+    path("api/", include("commissioning.api.urls")),
+    path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
 ]

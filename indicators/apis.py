@@ -23,7 +23,7 @@ from drf_spectacular.utils import (
     extend_schema,
     extend_schema_serializer,
 )
-from rest_framework import serializers, status
+from rest_framework import serializers
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
@@ -82,7 +82,7 @@ from scorecard.selectors.series import (
     status_of,
 )
 from strategies.models import ApiToken, FrameworkItem
-from strategies.permissions import can_manage_returns, systems_visible_to
+from strategies.permissions import systems_visible_to
 
 TAG_INDICATORS = "Indicators"
 TAG_RETURNS = "Returns"

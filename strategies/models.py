@@ -324,3 +324,33 @@ class SystemRole(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.user} ({self.get_role_display()}, {self.system.short_name})"
+
+
+class ApiToken(TimeStampedModel):
+    """A user's key for the API, sent as `Authorization: Bearer <token>`. Only a SHA-256
+    hash is stored: the token itself is shown once, when it is made. The scope limits what
+    the token may do beyond the user's own permissions; it never adds to them."""
+
+    class Scope(models.TextChoices):
+        READ = "read", "Read"
+        UPLOAD = "upload", "Read and upload returns"
+        WRITE = "write", "Read, upload and write progress and commentary"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(
+        max_length=12, help_text="The token's first characters, to tell tokens apart"
+    )
+    key_hash = models.CharField(max_length=64, unique=True)
+    scope = models.CharField(max_length=10, choices=Scope.choices, default=Scope.READ)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}..., {self.get_scope_display()})"

@@ -11,6 +11,8 @@ from django.contrib.auth import get_user_model
 from scorecard.seed.loader import load_seed_data
 from strategies.models import CommissioningSystem, SystemRole
 
+CHROMIUM = "/usr/bin/chromium"
+
 
 def pytest_collection_modifyitems(config, items):
     """Service-backed tests run where their service is configured; CI sets
@@ -33,6 +35,10 @@ def pytest_collection_modifyitems(config, items):
                     "REQUIRE_SERVICES=1 but CELERY_BROKER_URL is unset"
                 )
             item.add_marker(pytest.mark.skip(reason="needs CELERY_BROKER_URL"))
+        if "browser" in item.keywords and not os.path.exists(CHROMIUM):
+            if required:
+                raise pytest.UsageError(f"REQUIRE_SERVICES=1 but {CHROMIUM} is missing")
+            item.add_marker(pytest.mark.skip(reason=f"needs {CHROMIUM}"))
 
 
 @pytest.fixture(scope="session")
