@@ -438,17 +438,19 @@ def _spc_json(result: SpcResult) -> dict:
             for p in result.points
         ]
     )
+    # A rebase on the latest point has one point and no spread: its limits are NaN,
+    # stored as null (JSON has no NaN).
     return {
         "groups": [
             {
                 "end": g.end,
-                "mean": g.limits.mean,
+                "mean": _present(g.limits.mean),
                 "start": g.start,
                 "is_trial": g.is_trial,
-                "lower_limit": g.limits.lower_limit,
-                "upper_limit": g.limits.upper_limit,
-                "lower_two_sigma": g.limits.lower_two_sigma,
-                "upper_two_sigma": g.limits.upper_two_sigma,
+                "lower_limit": _present(g.limits.lower_limit),
+                "upper_limit": _present(g.limits.upper_limit),
+                "lower_two_sigma": _present(g.limits.lower_two_sigma),
+                "upper_two_sigma": _present(g.limits.upper_two_sigma),
             }
             for g in result.groups
         ],

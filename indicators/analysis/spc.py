@@ -148,7 +148,10 @@ def xmr_limits(values: Sequence[float], *, screen_outliers: bool = True) -> XmrL
         if kept.size:  # empty only when every moving range is 0
             screened = moving_ranges.size - kept.size
             mr_bar = float(kept.mean())
-    mean = float(y.mean())
+    # A flat run has no spread: its mean is its value exactly. NumPy's mean of twelve 0.1s
+    # is one unit in the last place off 0.1, which would put every point "outside" limits
+    # that sit on the mean (the batch engine does the same).
+    mean = float(y[0]) if not moving_ranges.any() else float(y.mean())
     return XmrLimits(
         mean=mean,
         mr_bar=mr_bar,

@@ -365,6 +365,10 @@ def _block(y: np.ndarray, direction: np.ndarray, screen: np.ndarray) -> dict:
     mean = y.mean(axis=1)
     moving_ranges = np.abs(np.diff(y, axis=1))
     mr_bar = moving_ranges.mean(axis=1)
+    flat = ~moving_ranges.any(
+        axis=1
+    )  # as spc.xmr_limits: a flat row's mean is its value
+    mean[flat] = y[flat, 0]
     screened = np.zeros(count, dtype=np.int64)
     if screen.any():
         kept = moving_ranges < (SCREENING_FACTOR * mr_bar)[:, None]

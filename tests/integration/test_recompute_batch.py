@@ -227,19 +227,21 @@ def test_copy_writes_json_as_postgresql_prints_it(varied):
 
 
 @pytest.mark.parametrize("engine", [PER_SERIES, BATCH])
-def test_a_result_no_json_column_can_hold_fails_alone(plymouth, engine):
-    # A rebase on the latest point leaves a one-point group whose limits are NaN,
-    # which neither jsonb nor SQLite's JSON check accepts: that series fails, the
-    # rest of its chunk is written.
+def test_a_rebase_on_the_latest_point_stores_a_group_without_limits(plymouth, engine):
+    # The new group has one point and no spread yet: its limits are unknown (NaN in
+    # the engine), stored as null because JSON has no NaN; the run has no failure.
     rtt = Indicator.objects.get(system=plymouth, key="rtt-18-weeks-incomplete")
     RebasePoint.objects.create(indicator=rtt, period=period_for("Aug-17"), reason="New")
 
     run = recompute(engine=engine)
 
-    assert run.failure_count == 1
-    assert run.failures[0]["series"][0] == rtt.pk
-    assert run.failures[0]["error"].startswith("Cannot store")
-    assert SeriesResult.objects.filter(run=run).count() == run.series_count - 1
+    assert run.failure_count == 0
+    result = SeriesResult.objects.get(run=run, indicator=rtt)
+    latest_group = result.spc["groups"][-1]
+    assert latest_group["end"] - latest_group["start"] == 1
+    assert latest_group["upper_limit"] is None
+    assert latest_group["lower_limit"] is None
+    assert result.spc["groups"][0]["upper_limit"] is not None
 
 
 @pytest.mark.postgres

@@ -493,3 +493,15 @@ def test_spc_reversing_direction_swaps_improvement_and_concern(values):
     assert [p.point_type for p in down.points] == [
         swap[p.point_type] for p in up.points
     ]
+
+
+@pytest.mark.parametrize("level", [0.1, 0.7, 83.3, 5.0])
+def test_a_flat_series_is_common_cause(level):
+    # A series that never moves has no special cause (NHSRplotthedots: R's mean of a
+    # constant is the constant). NumPy's mean of twelve 0.1s is 1 ulp off 0.1, which
+    # must not put every point "outside" limits of width 0.
+    result = spc([level] * 12, improvement_direction=1)
+
+    assert result.groups[0].limits.mean == level
+    assert {p.point_type for p in result.points} == {COMMON_CAUSE}
+    assert result.variation == COMMON_CAUSE
