@@ -78,7 +78,9 @@ def heading_for_result(title: str, rules: Iterable[str], result) -> str:
         if points:
             last_rule = points[-1].get("rule")
         icon = (result.spc or {}).get("variation_icon") or ""
-        last_side = icon.rsplit("_", 1)[-1] if icon.endswith(("_high", "_low")) else None
+        last_side = (
+            icon.rsplit("_", 1)[-1] if icon.endswith(("_high", "_low")) else None
+        )
         trend_label = result.trend or ""
     return exception_heading(
         title,

@@ -6,7 +6,7 @@ from scorecard.headings import exception_heading, heading_for_result
 
 
 def test_a_worsening_fingertips_trend_reads_as_the_seed_writes_it():
-    # Seed 002: "Estimated diagnosis rates for dementia – Increasing trend".
+    # Seed 002: "Estimated diagnosis rates for dementia - Increasing trend" (with an en dash).
     heading = exception_heading(
         "Estimated diagnosis rates for dementia",
         ["trend_worsening"],
