@@ -14,12 +14,11 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
 
-from django.conf import settings
-from django.db import connections, transaction
+from django.db import transaction
 from django.utils import timezone
 
+from commissioning import background
 from indicators.imports import problems as P
 from indicators.imports.commit import (
     PreviewOutOfDate,
@@ -43,34 +42,14 @@ class JobNotReady(Exception):
 
 
 def task_mode() -> str:
-    default = (
-        "thread" if getattr(settings, "CELERY_TASK_ALWAYS_EAGER", True) else "celery"
-    )
-    return getattr(settings, "RETURNS_TASK_MODE", default)
+    return background.task_mode("RETURNS_TASK_MODE")
 
 
 def _dispatch(task_name: str, *args) -> None:
     """Run a task after the current transaction commits (never inside it)."""
     from indicators import tasks
 
-    task = getattr(tasks, task_name)
-    mode = task_mode()
-    if mode == "celery":
-        transaction.on_commit(lambda: task.delay(*args))
-    elif mode == "thread":
-        transaction.on_commit(lambda: _start_thread(task.run, args))
-    else:
-        transaction.on_commit(lambda: task.run(*args))
-
-
-def _start_thread(target: Callable, args: tuple) -> None:
-    def run() -> None:
-        try:
-            target(*args)
-        finally:
-            connections.close_all()
-
-    threading.Thread(target=run, daemon=True, name=f"returns-{args[0]}").start()
+    background.run_after_commit(getattr(tasks, task_name), *args, mode=task_mode())
 
 
 def _options(job: ImportJob) -> Options:
