@@ -1,3 +1,8 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from strategies import views
+
+# Mounted at /search/ without a namespace: {% url "search" %}?q=...
+urlpatterns = [
+    path("", views.search, name="search"),
+]

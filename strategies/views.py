@@ -1,7 +1,9 @@
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
+from django.views.decorators.http import require_GET
 
 from scorecard.seed.demo import demo_data_present
+from strategies import search as site_search
 from strategies.permissions import systems_visible_to
 from strategies.selectors import system_summaries
 
@@ -16,3 +18,10 @@ def home(request):
             "demo_data": demo_data_present(),
         },
     )
+
+
+@login_required
+@require_GET
+def search(request):
+    results = site_search.search(request.user, request.GET.get("q"))
+    return render(request, "strategies/search.html", {"results": results})

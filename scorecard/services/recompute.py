@@ -159,6 +159,9 @@ def recompute(
     run.finished_at = timezone.now()
     run.duration_ms = int((time.monotonic() - started) * 1000)
     run.save()
+    from scorecard.cache import bump_version  # the pages' cache: this run has landed
+
+    bump_version()
     return run
 
 

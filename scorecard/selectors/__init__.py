@@ -1,0 +1,1 @@
+"""Reads of the scorecard pages (see pages.py)."""
