@@ -7,3 +7,7 @@ class TimeStampedModel(models.Model):
 
     class Meta:
         abstract = True
+
+
+# The largest id a bigint column holds: larger ones in a query would overflow the database.
+MAX_BIGINT = 2**63 - 1

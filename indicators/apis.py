@@ -41,12 +41,22 @@ from commissioning.api.problems import (
 from commissioning.api.renderers import CSVRenderer
 from commissioning.api.schema import (
     FORMAT_PARAMETER,
+    PAGE_PARAMETERS,
     ProblemSerializer,
+    paginated,
     problems,
     read_responses,
 )
+from commissioning.api.selectors import (
+    RULE_LABELS,
+    RULE_METHODS,
+    STATUS_ORDER,
+    display_areas,
+    status_of,
+)
 from commissioning.api.throttling import ApiRateThrottle, UploadRateThrottle
 from commissioning.api.views import ApiView
+from commissioning.db import MAX_BIGINT
 from indicators import selectors as indicator_selectors
 from indicators import services
 from indicators.analysis.comparison import METHOD_95 as COMPARISON_METHOD
@@ -74,17 +84,17 @@ from indicators.serializers import (
     problem_dicts,
 )
 from scorecard.models import ExceptionFlag, SeriesResult
-from scorecard.selectors.series import (
-    RULE_LABELS,
-    RULE_METHODS,
-    STATUS_ORDER,
-    display_areas,
-    status_of,
-)
 from strategies.models import ApiToken, FrameworkItem
 from strategies.permissions import systems_visible_to
 
 TAG_INDICATORS = "Indicators"
+
+
+def api_sync_upload_max_bytes() -> int:
+    """Uploads up to this size are checked (and committed) within the request."""
+    return getattr(settings, "API_SYNC_UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
+
+
 TAG_RETURNS = "Returns"
 METHOD_LABELS = dict(SeriesResult.Method.choices)
 
@@ -242,13 +252,16 @@ class IndicatorListApi(ApiView):
         element = serializers.IntegerField(
             required=False,
             min_value=1,
+            max_value=MAX_BIGINT,
             help_text="A framework item's id (an aim, element or milestone): the "
             "indicators linked to it",
         )
         source_framework = serializers.ChoiceField(
             choices=Indicator.SourceFramework.choices, required=False
         )
-        fingertips_id = serializers.IntegerField(required=False, min_value=0)
+        fingertips_id = serializers.IntegerField(
+            required=False, min_value=0, max_value=MAX_BIGINT
+        )
         status = serializers.ChoiceField(
             choices=STATUS_ORDER,
             required=False,
@@ -259,7 +272,7 @@ class IndicatorListApi(ApiView):
             required=False,
             help_text="RAG of the headline series against its target (none: no target)",
         )
-        exception = serializers.BooleanField(
+        on_exception_report = serializers.BooleanField(
             required=False,
             allow_null=True,
             default=None,
@@ -282,8 +295,8 @@ class IndicatorListApi(ApiView):
             "trend, RAG and whether it is on the exception report. Filters combine "
             "(AND). Paginated. A fixed number of queries however many indicators."
         ),
-        parameters=[FilterSerializer],
-        responses=read_responses(IndicatorSerializer(many=True), 400, 404),
+        parameters=[FilterSerializer, *PAGE_PARAMETERS],
+        responses=read_responses(paginated(IndicatorSerializer), 400, 404),
         examples=[
             OpenApiExample("Indicators", value=INDICATOR_EXAMPLE, response_only=True)
         ],
@@ -309,7 +322,7 @@ class IndicatorListApi(ApiView):
                 | Q(key__icontains=words)
             )
         queryset = queryset.distinct()
-        if f.get("status") or f.get("rag") or f.get("exception") is not None:
+        if f.get("status") or f.get("rag") or f.get("on_exception_report") is not None:
             queryset = self._by_headline(queryset, f)
         return self.paginate(
             queryset,
@@ -338,9 +351,9 @@ class IndicatorListApi(ApiView):
                 )
                 if rag != f["rag"]:
                     continue
-            if f.get("exception") is not None and bool(
+            if f.get("on_exception_report") is not None and bool(
                 h and h.on_exception_report
-            ) != bool(f["exception"]):
+            ) != bool(f["on_exception_report"]):
                 continue
             keep.append(indicator.pk)
         return queryset.filter(pk__in=keep)
@@ -969,6 +982,7 @@ def _upload_response(request, job: ImportJob, *, status_code: int) -> Response:
     if job.status == ImportJob.Status.FAILED:
         body = problem_body(
             "server-error",
+            status_code=500,
             detail=job.error or P.UNEXPECTED_FAILURE,
             instance=request.get_full_path(),
             upload={"id": job.pk, "url": data["url"], "status": job.status},
@@ -1033,8 +1047,8 @@ class ReturnCollectionApi(ApiView):
             "and SHA-256, what they changed and whether they were rolled back. "
             "Paginated; filter by system, kind and status."
         ),
-        parameters=[FilterSerializer],
-        responses=read_responses(ReturnSerializer(many=True), 400, 404),
+        parameters=[FilterSerializer, *PAGE_PARAMETERS],
+        responses=read_responses(paginated(ReturnSerializer), 400, 404),
         examples=[OpenApiExample("Returns", value=RETURN_EXAMPLE, response_only=True)],
     )
     def get(self, request):
@@ -1110,7 +1124,7 @@ class ReturnCollectionApi(ApiView):
             "requested_sheet": data.get("sheet", ""),
             "create_missing_indicators": data["create_missing_indicators"],
         }
-        if not too_large and uploaded.size > settings.API_SYNC_UPLOAD_MAX_BYTES:
+        if not too_large and uploaded.size > api_sync_upload_max_bytes():
             job = services.import_job_create(**arguments)
             job.refresh_from_db()
             return _upload_response(request, job, status_code=202)
@@ -1263,6 +1277,7 @@ class ReturnFileApi(ApiView):
 
 class ReturnRollbackApi(ApiView):
     parser_classes = [JSONParser]
+    write_scope = ApiToken.Scope.UPLOAD
 
     @extend_schema(
         tags=[TAG_RETURNS],
@@ -1272,7 +1287,7 @@ class ReturnRollbackApi(ApiView):
             "Its values go back to what they were before it (values a later return "
             "replaced stay), recorded in the audit trail; the series it touched are "
             "queued for recomputation. Only uploaded returns, once. Analysts of the "
-            "system; a token needs the write scope. No body."
+            "system; a token needs the upload scope. No body."
         ),
         request=None,
         responses={
@@ -1334,8 +1349,8 @@ class ReturnUploadListApi(ApiView):
             "The uploads of the systems you are an analyst of, newest first, without "
             "their problems and preview (see each upload). Paginated."
         ),
-        parameters=[FilterSerializer],
-        responses=read_responses(UploadSerializer(many=True), 400, 404),
+        parameters=[FilterSerializer, *PAGE_PARAMETERS],
+        responses=read_responses(paginated(UploadSerializer), 400, 404),
         examples=[OpenApiExample("Uploads", value=UPLOAD_EXAMPLE, response_only=True)],
     )
     def get(self, request):
@@ -1449,7 +1464,7 @@ class ReturnUploadCommitApi(ApiView):
         job = _upload_for_manager(request.user, pk)
         fingerprint = payload.validated_data.get("fingerprint", job.fingerprint)
         try:
-            if job.size_bytes > settings.API_SYNC_UPLOAD_MAX_BYTES:
+            if job.size_bytes > api_sync_upload_max_bytes():
                 services.import_job_request_commit(
                     job=job, user=request.user, fingerprint=fingerprint
                 )

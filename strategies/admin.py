@@ -1,6 +1,8 @@
 from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
 
 from strategies.models import (
+    ApiToken,
     CommissioningSystem,
     FrameworkItem,
     FrameworkLevel,
@@ -14,6 +16,7 @@ from strategies.models import (
     SystemRole,
     SystemStatement,
 )
+from strategies.permissions import SystemScopedAdminMixin, can_manage_permissions
 
 
 class FrameworkLevelInline(admin.TabularInline):
@@ -109,10 +112,40 @@ class SystemDesignGroupAdmin(admin.ModelAdmin):
     inlines = [SdgMembershipInline]
 
 
+@admin.register(SdgMembership)
+class SdgMembershipAdmin(SystemScopedAdminMixin, SimpleHistoryAdmin):
+    # Audit history of permissions; system administrators only.
+    system_path = "group__strategy__system"
+    admin_check = staticmethod(can_manage_permissions)
+    list_display = ["user", "role", "group"]
+    list_filter = ["group__strategy__system", "role"]
+    search_fields = ["user__username", "group__name"]
+    list_select_related = ["user", "group"]
+    autocomplete_fields = ["user"]
+
+
 @admin.register(SystemRole)
-class SystemRoleAdmin(admin.ModelAdmin):
+class SystemRoleAdmin(SystemScopedAdminMixin, SimpleHistoryAdmin):
+    system_path = "system"
+    admin_check = staticmethod(can_manage_permissions)
     list_display = ["user", "role", "system"]
     list_filter = ["system", "role"]
     search_fields = ["user__username", "user__email"]
     list_select_related = ["user", "system"]
     autocomplete_fields = ["user"]
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Tokens are made by their users (or create_api_token); here they can be revoked."""
+
+    list_display = ["name", "user", "prefix", "scope", "last_used_at", "revoked_at"]
+    list_filter = ["scope"]
+    search_fields = ["name", "prefix", "user__username"]
+    list_select_related = ["user"]
+    readonly_fields = ["user", "prefix", "key_hash", "scope", "last_used_at"]
+    fields = ["name", "user", "prefix", "key_hash", "scope", "last_used_at"]
+    fields += ["expires_at", "revoked_at"]
+
+    def has_add_permission(self, request):
+        return False
