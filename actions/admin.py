@@ -1,14 +1,17 @@
 from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
 
 from actions.models import (
     Action,
     ActionPlan,
     Benefit,
+    Milestone,
     Programme,
     ProgressReport,
     Project,
     SavingsPlan,
 )
+from strategies.permissions import SystemScopedAdminMixin, is_system_admin
 
 
 @admin.register(ActionPlan)
@@ -22,12 +25,32 @@ class ActionPlanAdmin(admin.ModelAdmin):
 class ProgressReportInline(admin.StackedInline):
     model = ProgressReport
     extra = 0
-    fields = ["date", "author", "author_name", "rag", "text"]
+    fields = [
+        "date",
+        "author",
+        "author_name",
+        "status",
+        "rag",
+        "rag_reason",
+        "percent_complete",
+        "text",
+        "cycle",
+    ]
     raw_id_fields = ["author"]
 
 
+class MilestoneInline(admin.TabularInline):
+    model = Milestone
+    extra = 0
+    fields = ["title", "due_date", "completed_on"]
+
+
 @admin.register(Action)
-class ActionAdmin(admin.ModelAdmin):
+class ActionAdmin(SystemScopedAdminMixin, SimpleHistoryAdmin):
+    # System administrators of the action's system (SDG leads use the pages).
+    system_path = "strategy__system"
+    admin_check = staticmethod(is_system_admin)
+    readonly_fields = ["version"]
     list_display = [
         "title",
         "strategy",
@@ -41,16 +64,29 @@ class ActionAdmin(admin.ModelAdmin):
     search_fields = ["title", "description", "timeframe"]
     list_select_related = ["strategy", "plan"]
     filter_horizontal = ["indicators"]
-    inlines = [ProgressReportInline]
+    inlines = [ProgressReportInline, MilestoneInline]
 
 
 @admin.register(ProgressReport)
-class ProgressReportAdmin(admin.ModelAdmin):
+class ProgressReportAdmin(SystemScopedAdminMixin, SimpleHistoryAdmin):
+    system_path = "action__strategy__system"
+    admin_check = staticmethod(is_system_admin)
     list_display = ["action", "date", "author_name", "rag"]
     list_filter = ["rag", "action__strategy"]
     search_fields = ["text", "action__title"]
     list_select_related = ["action"]
     raw_id_fields = ["action", "author"]
+
+
+@admin.register(Milestone)
+class MilestoneAdmin(SystemScopedAdminMixin, SimpleHistoryAdmin):
+    system_path = "action__strategy__system"
+    admin_check = staticmethod(is_system_admin)
+    list_display = ["title", "action", "due_date", "completed_on"]
+    list_filter = ["action__strategy"]
+    search_fields = ["title", "action__title"]
+    list_select_related = ["action"]
+    raw_id_fields = ["action"]
 
 
 @admin.register(SavingsPlan)

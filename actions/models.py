@@ -4,6 +4,7 @@ programme with its projects and benefits, and delivery-plan savings."""
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from simple_history.models import HistoricalRecords
 
 from commissioning.db import TimeStampedModel
 
@@ -69,6 +70,10 @@ class Action(TimeStampedModel):
         "indicators.Indicator", blank=True, related_name="actions"
     )
     source = models.CharField(max_length=200, blank=True)
+    # Optimistic locking: an update names the version it was read at and is refused when
+    # someone else saved in between.
+    version = models.PositiveIntegerField(default=1)
+    history = HistoricalRecords(excluded_fields=["created_at", "updated_at"])
 
     class Meta:
         ordering = ["plan", "strategy__number", "position"]
@@ -98,17 +103,52 @@ class ProgressReport(TimeStampedModel):
     text = models.TextField(help_text="Sanitised HTML")
     rag = models.CharField(max_length=10, choices=Rag.choices, blank=True)
     position = models.PositiveSmallIntegerField(default=0)
+    status = models.CharField(max_length=20, choices=Action.Status.choices, blank=True)
+    rag_reason = models.CharField(max_length=500, blank=True)
+    percent_complete = models.PositiveSmallIntegerField(null=True, blank=True)
+    cycle = models.ForeignKey(
+        "scorecard.ReportingCycle",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="progress_reports",
+        help_text="The reporting cycle the update was made for; locked once published.",
+    )
+    history = HistoricalRecords(excluded_fields=["created_at", "updated_at"])
 
     class Meta:
         ordering = ["action", "date", "position"]
         constraints = [
             models.UniqueConstraint(
                 fields=["action", "date", "position"], name="progress_unique_position"
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(percent_complete__isnull=True)
+                | Q(percent_complete__lte=100),
+                name="progress_percent_at_most_100",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.action} ({self.date:%d %b %Y})"
+
+
+class Milestone(TimeStampedModel):
+    """A dated step of a commissioning activity."""
+
+    action = models.ForeignKey(
+        Action, on_delete=models.CASCADE, related_name="milestones"
+    )
+    title = models.CharField(max_length=300)
+    due_date = models.DateField()
+    completed_on = models.DateField(null=True, blank=True)
+    history = HistoricalRecords(excluded_fields=["created_at", "updated_at"])
+
+    class Meta:
+        ordering = ["action", "due_date", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.title} (due {self.due_date:%d %b %Y})"
 
 
 class SavingsPlan(TimeStampedModel):

@@ -1,4 +1,5 @@
 from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
 
 from indicators.models import (
     Area,
@@ -13,6 +14,7 @@ from indicators.models import (
     ReturnEvent,
     Target,
 )
+from strategies.permissions import SystemScopedAdminMixin, can_manage_indicators
 
 
 @admin.register(Area)
@@ -42,7 +44,10 @@ class TargetInline(admin.TabularInline):
 
 
 @admin.register(Indicator)
-class IndicatorAdmin(admin.ModelAdmin):
+class IndicatorAdmin(SystemScopedAdminMixin, SimpleHistoryAdmin):
+    # Audit history of definitions; analysts and administrators of the system only.
+    system_path = "system"
+    admin_check = staticmethod(can_manage_indicators)
     list_display = [
         "title",
         "code",
@@ -102,7 +107,9 @@ class ObservationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Target)
-class TargetAdmin(admin.ModelAdmin):
+class TargetAdmin(SystemScopedAdminMixin, SimpleHistoryAdmin):
+    system_path = "indicator__system"
+    admin_check = staticmethod(can_manage_indicators)
     list_display = ["indicator", "kind", "value", "due_label", "applies_to", "text"]
     list_filter = ["kind", "indicator__system"]
     search_fields = ["indicator__title", "text"]

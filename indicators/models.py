@@ -11,6 +11,7 @@ Invariants the database enforces:
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from simple_history.models import HistoricalRecords
 
 from commissioning.db import TimeStampedModel
 
@@ -142,6 +143,8 @@ class Indicator(TimeStampedModel):
     framework_items = models.ManyToManyField(
         "strategies.FrameworkItem", blank=True, related_name="indicators"
     )
+    # Audit: every change to a definition, with who and when (issue 6).
+    history = HistoricalRecords(excluded_fields=["created_at", "updated_at"])
 
     class Meta:
         ordering = ["system", "title"]
@@ -367,6 +370,7 @@ class Target(TimeStampedModel):
         max_length=500, blank=True, help_text="As the source states it"
     )
     source = models.CharField(max_length=200, blank=True)
+    history = HistoricalRecords(excluded_fields=["created_at", "updated_at"])
 
     class Meta:
         ordering = ["indicator", "applies_to"]

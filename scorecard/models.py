@@ -2,6 +2,8 @@
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
+from simple_history.models import HistoricalRecords
 
 from commissioning.db import TimeStampedModel
 
@@ -16,6 +18,16 @@ class Stocktake(TimeStampedModel):
     title = models.CharField(max_length=300)
     published = models.DateField()
     source = models.CharField(max_length=200, blank=True)
+    # Set when the application published it (a frozen snapshot); empty for stocktakes
+    # transcribed from documents.
+    published_at = models.DateTimeField(null=True, blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
 
     class Meta:
         ordering = ["system", "-published"]
@@ -84,8 +96,58 @@ class PublishedOverviewRow(models.Model):
         return f"{self.strategy}: {self.indicator_text}"
 
 
+class ReportingCycle(TimeStampedModel):
+    """A reporting period of a system (e.g. a quarterly stocktake): progress updates and
+    exception commentary are due by its deadline; publishing it freezes a stocktake."""
+
+    system = models.ForeignKey(
+        "strategies.CommissioningSystem",
+        on_delete=models.CASCADE,
+        related_name="reporting_cycles",
+    )
+    title = models.CharField(max_length=200)
+    opens = models.DateField(help_text="Updates made from this date count towards it.")
+    deadline = models.DateField()
+    stocktake = models.OneToOneField(
+        Stocktake,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="cycle",
+        help_text="Set when the cycle is published; the cycle is locked from then on.",
+    )
+
+    class Meta:
+        ordering = ["system", "-deadline"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["system", "title"], name="cycle_unique_title"
+            ),
+            models.CheckConstraint(
+                condition=Q(deadline__gte=models.F("opens")),
+                name="cycle_deadline_after_opening",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.system.short_name})"
+
+    @property
+    def is_published(self) -> bool:
+        return self.stocktake_id is not None
+
+
 class ExceptionCommentary(TimeStampedModel):
-    """The commentary explaining an indicator on a strategy's exception report."""
+    """The commentary explaining an indicator on a strategy's exception report.
+
+    Rows transcribed from a published document have no cycle and only `text`; rows written
+    in the application belong to a reporting cycle and carry the structured fields."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SUBMITTED = "submitted", "Submitted for approval"
+        RETURNED = "returned", "Returned for changes"
+        APPROVED = "approved", "Approved"
 
     strategy = models.ForeignKey(
         "strategies.Strategy", on_delete=models.CASCADE, related_name="commentaries"
@@ -104,8 +166,42 @@ class ExceptionCommentary(TimeStampedModel):
         blank=True,
         related_name="commentaries",
     )
+    cycle = models.ForeignKey(
+        ReportingCycle,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="commentaries",
+    )
     heading = models.CharField(max_length=300)
-    text = models.TextField(help_text="Sanitised HTML")
+    text = models.TextField(blank=True, help_text="Sanitised HTML (as published)")
+    story = models.TextField(
+        "the story behind the numbers", blank=True, help_text="Sanitised HTML"
+    )
+    helping = models.TextField(
+        "what is helping", blank=True, help_text="Sanitised HTML"
+    )
+    hindering = models.TextField(
+        "what is hindering", blank=True, help_text="Sanitised HTML"
+    )
+    actions_taken = models.TextField(
+        "actions taken", blank=True, help_text="Sanitised HTML"
+    )
+    expected_recovery = models.DateField(
+        "expected recovery date", null=True, blank=True
+    )
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.DRAFT
+    )
+    return_note = models.TextField(blank=True)
+    carried_from = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Last period's approved commentary this draft started from.",
+    )
     dated = models.DateField()
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -115,7 +211,25 @@ class ExceptionCommentary(TimeStampedModel):
         related_name="commentaries",
     )
     author_name = models.CharField(max_length=200, blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
     position = models.PositiveSmallIntegerField(default=0)
+    version = models.PositiveIntegerField(default=1)
+    history = HistoricalRecords(excluded_fields=["created_at", "updated_at"])
 
     class Meta:
         ordering = ["strategy", "-dated", "position"]
@@ -123,12 +237,71 @@ class ExceptionCommentary(TimeStampedModel):
         constraints = [
             models.UniqueConstraint(
                 fields=["strategy", "heading", "dated"],
+                condition=Q(cycle__isnull=True),
                 name="commentary_unique_heading",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["cycle", "strategy", "indicator"],
+                condition=Q(cycle__isnull=False),
+                name="commentary_one_per_cycle",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.heading
+
+
+class ReminderSent(models.Model):
+    """One reminder e-mail per user per cycle: the beat task may run any number of times."""
+
+    cycle = models.ForeignKey(
+        ReportingCycle, on_delete=models.CASCADE, related_name="reminders"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    sent_at = models.DateTimeField(auto_now_add=True)
+    item_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["cycle", "user"], name="reminder_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"Reminder to {self.user} for {self.cycle}"
+
+
+class SnapshotRow(models.Model):
+    """One row of a stocktake as the application published it, frozen as JSON: the
+    overview (values and flags), the exceptions, their commentary and action progress."""
+
+    class Kind(models.TextChoices):
+        OVERVIEW = "overview", "Performance overview"
+        EXCEPTION = "exception", "Exception"
+        ACTION = "action", "Action progress"
+
+    stocktake = models.ForeignKey(
+        Stocktake, on_delete=models.CASCADE, related_name="snapshot_rows"
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    strategy = models.ForeignKey(
+        "strategies.Strategy", on_delete=models.PROTECT, related_name="+"
+    )
+    position = models.PositiveIntegerField()
+    data = models.JSONField()
+
+    class Meta:
+        ordering = ["stocktake", "kind", "strategy__number", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["stocktake", "kind", "strategy", "position"],
+                name="snapshot_row_unique",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.stocktake}: {self.get_kind_display()} {self.position}"
 
 
 class AnalysisSettings(models.Model):
@@ -368,3 +541,9 @@ class ExceptionFlag(models.Model):
 
     def __str__(self) -> str:
         return f"{self.indicator.key} {self.area.code}: {self.get_rule_display()}"
+
+
+# Board packs live in scorecard.packs; imported here so that Django finds their models.
+from scorecard.packs.models import BoardPack, BoardPackSchedule  # noqa: E402
+
+__all__ = ["BoardPack", "BoardPackSchedule"]

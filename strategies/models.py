@@ -9,6 +9,7 @@ Torbay and South Devon delivery milestones. Nothing here knows any one system's 
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from simple_history.models import HistoricalRecords
 
 from commissioning.db import TimeStampedModel
 
@@ -288,6 +289,7 @@ class SdgMembership(TimeStampedModel):
         related_name="sdg_memberships",
     )
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
+    history = HistoricalRecords(excluded_fields=["created_at", "updated_at"])
 
     class Meta:
         constraints = [
@@ -314,6 +316,7 @@ class SystemRole(TimeStampedModel):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="system_roles"
     )
     role = models.CharField(max_length=10, choices=Role.choices)
+    history = HistoricalRecords(excluded_fields=["created_at", "updated_at"])
 
     class Meta:
         constraints = [

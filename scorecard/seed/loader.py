@@ -549,6 +549,7 @@ def _load_stocktake(
                 "indicator": indicators.get(exception.get("indicator")),
                 "stocktake": stocktake,
                 "text": sanitise_html(exception.get("text", "")),
+                "status": ExceptionCommentary.Status.APPROVED,  # as published
                 "author_name": exception.get("author", "")
                 or f"{strategies[exception['strategy']].name} System Design Group",
                 "position": i,
