@@ -87,3 +87,4 @@ def _returns_jobs_run_inline(settings):
     test's transaction (and hold its own database connection). Tests of the thread mode
     set it themselves."""
     settings.RETURNS_TASK_MODE = "inline"
+    settings.PACKS_TASK_MODE = "inline"
