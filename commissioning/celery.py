@@ -4,8 +4,13 @@ import os
 
 from celery import Celery
 
+from commissioning.logging import connect_celery_signals
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "commissioning.settings")
 
 app = Celery("commissioning")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+# Tasks log with the id of the request that queued them (commissioning/logging.py).
+connect_celery_signals()

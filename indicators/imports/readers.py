@@ -102,8 +102,49 @@ def read_workbook(
             )
         )
     if data.startswith(XLSX_MAGIC):
+        _refuse_zip_bomb(data, max_bytes)
         return _read_xlsx(data, sheet)
     return _read_csv(data)
+
+
+# An .xlsx is a zip: a small file can claim to unpack to gigabytes (a "zip bomb"). The
+# sizes its directory declares bound what zipfile will inflate, so they are checked first.
+XLSX_MAX_PARTS = 10_000
+XLSX_MAX_UNPACKED_FACTOR = 40  # real workbooks unpack to 3-15 times the file
+XLSX_MAX_PART_RATIO = 100  # a big part far more compressible than any real sheet
+XLSX_RATIO_CHECKED_FROM = 10 * 1024 * 1024
+
+
+def _refuse_zip_bomb(data: bytes, max_bytes: int) -> None:
+    try:
+        parts = zipfile.ZipFile(io.BytesIO(data)).infolist()
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise ReadError(
+            P.problem(
+                P.FILE_UNREADABLE,
+                value=f"it is not a readable Excel workbook ({type(exc).__name__})",
+            )
+        ) from exc
+    unpacked = sum(part.file_size for part in parts)
+    suspicious = len(parts) > XLSX_MAX_PARTS or unpacked > max(
+        max_bytes, len(data) * XLSX_MAX_UNPACKED_FACTOR, 1
+    )
+    suspicious = suspicious or any(
+        part.file_size > XLSX_RATIO_CHECKED_FROM
+        and part.file_size > XLSX_MAX_PART_RATIO * max(part.compress_size, 1)
+        for part in parts
+    )
+    if suspicious:
+        raise ReadError(
+            P.problem(
+                P.FILE_UNREADABLE,
+                value=(
+                    f"the workbook would unpack to {human_size(unpacked)} from "
+                    f"{human_size(len(data))}, far more than any real return: "
+                    "save it again from Excel, or as CSV"
+                ),
+            )
+        )
 
 
 # --- CSV ---------------------------------------------------------------------------
