@@ -699,3 +699,18 @@ def indicator_page(
         stale=stale,
         shows_synthetic=shows_synthetic,
     )
+
+
+def definition_history(indicator: Indicator) -> list:
+    """Who changed the indicator's definition and its targets, when, before and after,
+    newest first (django-simple-history; five queries however long the history)."""
+    from actions.selectors import audit_trail
+
+    target_ids = set(
+        Target.history.filter(indicator_id=indicator.pk).values_list("id", flat=True)
+    )
+    history = audit_trail(
+        Indicator, [indicator.pk], label=lambda r: "the indicator's definition"
+    ) + audit_trail(Target, target_ids, label=lambda r: f"target {r.text or r.value}")
+    history.sort(key=lambda entry: entry.at, reverse=True)
+    return history

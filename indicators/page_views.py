@@ -52,5 +52,6 @@ def indicator_detail(request, indicator_id: int):
             "requested_area": area_code,
             "demo_data": page.shows_synthetic,
             "plotly_version": plotly_static.PLOTLY_VERSION,
+            "history": page_selectors.definition_history(indicator),
         },
     )

@@ -377,10 +377,11 @@ def test_queries_stay_fixed_as_points_revisions_and_links_grow(
     # One of each listed thing to start with (an empty list skips its prefetch).
     first_action = Action.objects.filter(strategy=strategy).first()
     first_action.indicators.add(indicator)
+    Target.objects.create(indicator=indicator, kind="absolute", value=80, text="80%")
     compute(indicator)
     client.force_login(viewer)
     client.get(url(indicator))  # warm the session and caches
-    with django_assert_max_num_queries(20):
+    with django_assert_max_num_queries(25):
         client.get(url(indicator))
     small = _queries(client, url(indicator))
 
@@ -432,3 +433,28 @@ def test_queries_stay_fixed_as_points_revisions_and_links_grow(
     assert len(page.actions) == 4
     assert len(page.commentaries) == 3
     assert _queries(client, url(indicator)) == small
+
+
+def test_changes_to_the_definition_and_targets_show_who_when_before_and_after(
+    client, viewer, rtt
+):
+    editor = make_user("definition-editor", first_name="Dana", last_name="Editor")
+    old_title = rtt.title
+    rtt.title = "RTT: patients seen within 18 weeks"
+    rtt._history_user = editor
+    rtt.save()
+    target = Target.objects.create(indicator=rtt, kind="absolute", value=92, text="92%")
+    target.value, target.text = 95, "95%"
+    target._history_user = editor
+    target.save()
+    client.force_login(viewer)
+
+    html = client.get(url(rtt)).content.decode()
+
+    history = html.split('data-testid="history"', 1)[1]
+    assert "Changed: the indicator&#x27;s definition" in history
+    assert "by Dana Editor" in history
+    assert escape(old_title) in history
+    assert escape("RTT: patients seen within 18 weeks") in history
+    assert "Changed: target 95%" in history
+    assert "Created: target 92%" in history
