@@ -32,6 +32,12 @@ import threading
 import time
 from pathlib import Path
 
+# benchmarks/seed_scale.py, beside this script
+from seed_scale import (
+    admin_sql,
+    copy_seed_indicators,
+)
+
 ROOT = Path(__file__).resolve().parent.parent
 DATABASE = "bench_api"
 STAGE_TIMEOUT = 1800
@@ -53,48 +59,17 @@ def stage_prepare(scale: int) -> dict:
     """Migrate, load the seed with demo history, copy every indicator to `scale` times
     the seed, recompute, and make a viewer with a read token."""
     from django.core.management import call_command
-    from django.db import transaction
 
     call_command("migrate", verbosity=0)
     from commissioning.api.auth import api_token_create
-    from indicators.models import Indicator, IndicatorAssignment, Observation
+    from indicators.models import Indicator, Observation
     from scorecard.seed.loader import load_seed_data
     from scorecard.services.recompute import recompute
     from strategies.models import CommissioningSystem, SystemRole
 
     started = time.monotonic()
     load_seed_data(with_demo=True)
-    originals = list(Indicator.objects.prefetch_related("framework_items"))
-    with transaction.atomic():
-        for copy in range(1, scale):
-            for indicator in originals:
-                items = list(indicator.framework_items.all())
-                assignments = list(
-                    IndicatorAssignment.objects.filter(indicator=indicator)
-                )
-                values = list(
-                    Observation.objects.filter(indicator=indicator, is_current=True)
-                )
-                clone = Indicator.objects.get(pk=indicator.pk)
-                clone.pk = None
-                clone.key = f"{indicator.key}-x{copy}"[:100]
-                clone.title = f"{indicator.title} (copy {copy})"[:500]
-                clone.fingertips_id = None
-                clone.save()
-                clone.framework_items.set(items)
-                IndicatorAssignment.objects.bulk_create(
-                    IndicatorAssignment(
-                        indicator=clone,
-                        strategy_id=a.strategy_id,
-                        polarity=a.polarity,
-                        position=a.position + 1000 * copy,
-                    )
-                    for a in assignments
-                )
-                for value in values:
-                    value.pk = None
-                    value.indicator = clone
-                Observation.objects.bulk_create(values, batch_size=2000)
+    copy_seed_indicators(scale)
     recompute()
     plymouth = CommissioningSystem.objects.get(slug="plymouth")
     from django.contrib.auth import get_user_model
@@ -187,13 +162,6 @@ def drive(port: int, path: str, token: str, seconds: float, clients: int) -> dic
     }
 
 
-def _admin(server: str, sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
-        conn.execute(sql)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scale", type=int, default=10)
@@ -212,8 +180,8 @@ def main() -> None:
 
     signal.signal(signal.SIGTERM, lambda *_: sys.exit("Stopped."))
     url = f"{args.server}/{DATABASE}"
-    _admin(args.server, f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-    _admin(args.server, f"CREATE DATABASE {DATABASE}")
+    admin_sql(args.server, f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
+    admin_sql(args.server, f"CREATE DATABASE {DATABASE}")
     server = None
     try:
         print(f"Database {DATABASE}: loading the seed at {args.scale}x...", flush=True)
@@ -262,7 +230,7 @@ def main() -> None:
             except subprocess.TimeoutExpired:
                 server.kill()
         if not args.keep:
-            _admin(args.server, f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
+            admin_sql(args.server, f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
 
     print(
         f"\ngunicorn, 2 workers, {args.clients} keep-alive clients, {args.seconds:.0f} s each"

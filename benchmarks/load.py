@@ -41,6 +41,9 @@ import time
 import urllib.request
 from pathlib import Path
 
+# benchmarks/seed_scale.py, beside this script
+from seed_scale import admin_sql
+
 ROOT = Path(__file__).resolve().parent.parent
 DATABASE = "bench_load"
 GOAL_P95_MS = 300
@@ -275,15 +278,6 @@ def _run_stage(name: str, env: dict, *extra: str, timeout: int) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def _admin(server: str, sql: str) -> None:
-    subprocess.run(
-        [shutil.which("psql") or "psql", f"{server}/postgres", "-qc", sql],
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
-
-
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -346,8 +340,8 @@ def main() -> None:
     }
     gunicorn = None
     try:
-        _admin(args.server, f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-        _admin(args.server, f"CREATE DATABASE {DATABASE}")
+        admin_sql(args.server, f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
+        admin_sql(args.server, f"CREATE DATABASE {DATABASE}")
         # Production serves hashed static files from a manifest: collect them first.
         subprocess.run(
             [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"],
@@ -408,7 +402,7 @@ def main() -> None:
             except subprocess.TimeoutExpired:
                 gunicorn.kill()
         if not args.keep:
-            _admin(args.server, f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
+            admin_sql(args.server, f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
         if args.keep:
             print(f"Kept: database {DATABASE}, server log {work / 'gunicorn.log'}")
         else:

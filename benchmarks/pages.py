@@ -29,6 +29,9 @@ import tempfile
 import time
 from pathlib import Path
 
+# benchmarks/seed_scale.py, beside this script
+from seed_scale import copy_seed_indicators
+
 ROOT = Path(__file__).resolve().parent.parent
 GOAL_P95_MS = 150
 GOAL_RATIO = 5
@@ -49,58 +52,15 @@ def setup(database_url: str) -> None:
 def build(scale: int) -> dict:
     """Migrate, seed, and copy every assigned indicator scale-1 more times."""
     from django.core.management import call_command
-    from django.db import transaction
 
-    from indicators.models import Indicator, IndicatorAssignment, Observation
+    from indicators.models import Indicator, Observation
     from scorecard.seed.loader import load_seed_data
     from scorecard.services.recompute import recompute
 
     call_command("flush", interactive=False, verbosity=0)
     call_command("migrate", verbosity=0)
     load_seed_data(with_demo=True)
-    originals = list(
-        Indicator.objects.filter(assignments__isnull=False)
-        .distinct()
-        .prefetch_related("framework_items", "assignments")
-    )
-    with transaction.atomic():
-        for copy in range(1, scale):
-            for original in originals:
-                items = list(original.framework_items.all())
-                assignments = list(original.assignments.all())
-                clone = Indicator.objects.get(pk=original.pk)
-                clone.pk = None
-                clone.id = None
-                clone.key = f"{original.key}-x{copy}"[:100]
-                clone.title = f"{original.title} (copy {copy})"
-                clone.fingertips_id = None
-                clone.save()
-                clone.framework_items.set(items)
-                IndicatorAssignment.objects.bulk_create(
-                    IndicatorAssignment(
-                        indicator=clone,
-                        strategy_id=a.strategy_id,
-                        polarity=a.polarity,
-                        position=a.position + 1000 * copy,
-                    )
-                    for a in assignments
-                )
-                values = Observation.objects.filter(indicator=original, is_current=True)
-                Observation.objects.bulk_create(
-                    Observation(
-                        indicator=clone,
-                        area_id=o.area_id,
-                        period_id=o.period_id,
-                        breakdown=o.breakdown,
-                        # Each copy its own values: scaled a little, same shape.
-                        value=None if o.value is None else o.value * (1 + copy / 100),
-                        numerator=o.numerator,
-                        denominator=o.denominator,
-                        is_synthetic=True,
-                        source_return_id=o.source_return_id,
-                    )
-                    for o in values
-                )
+    copy_seed_indicators(scale)
     started = time.perf_counter()
     run = recompute()
     return {

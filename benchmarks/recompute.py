@@ -30,6 +30,9 @@ import sys
 import time
 from pathlib import Path
 
+# benchmarks/seed_scale.py, beside this script
+from seed_scale import admin_sql
+
 ROOT = Path(__file__).resolve().parent.parent
 DATABASE = "bench_recompute"
 SEED = 20240601
@@ -441,13 +444,6 @@ def _run_stage(name: str, url: str, *extra: str) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def _admin(server: str, sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
-        conn.execute(sql)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--series", type=int, default=50_000)
@@ -475,8 +471,8 @@ def main() -> None:
     # Stopped by a signal, the run still drops its database (and its current stage).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit("Stopped."))
     url = f"{args.server}/{DATABASE}"
-    _admin(args.server, f"DROP DATABASE IF EXISTS {DATABASE}")
-    _admin(args.server, f"CREATE DATABASE {DATABASE}")
+    admin_sql(args.server, f"DROP DATABASE IF EXISTS {DATABASE}")
+    admin_sql(args.server, f"CREATE DATABASE {DATABASE}")
     try:
         print(f"Database {DATABASE}: migrating and loading data...", flush=True)
         _run_stage("migrate", url)
@@ -502,7 +498,7 @@ def main() -> None:
         }
     finally:
         if not args.keep:
-            _admin(args.server, f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
+            admin_sql(args.server, f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
     _report(args, data, first, second, bare, loop)
 
 
