@@ -2,6 +2,7 @@
 every exception heading with its reasons, every action with its latest progress."""
 
 import io
+import re
 
 import pytest
 from openpyxl import load_workbook
@@ -41,14 +42,20 @@ def test_live_pack_has_every_strategy_exception_and_action(plymouth, live_pack):
 
 def test_pdf_of_the_live_pack_names_every_strategy_heading_and_action(live_pack):
     reader = PdfReader(io.BytesIO(render_pdf(render_html(live_pack))))
-    text = " ".join(" ".join(page.extract_text().split()) for page in reader.pages)
+    text = _letters(" ".join(page.extract_text() for page in reader.pages))
 
     for strategy in live_pack.strategies:
-        assert f"{strategy.name} - Performance exception report" in text
+        assert _letters(f"{strategy.name} - Performance exception report") in text
         for exception in strategy.exceptions:
-            assert " ".join(exception.heading.split()) in text
-        for action in strategy.actions[:3]:
-            assert " ".join(action.title.split())[:60] in text
+            assert _letters(exception.heading) in text
+        for action in strategy.actions:
+            assert _letters(action.title) in text
+
+
+def _letters(text: str) -> str:
+    """Letters and digits only: table cells wrap lines, and a hyphen at a line break
+    ("co-|commissioning") comes out of the PDF's text without it."""
+    return re.sub(r"[\W_]+", "", text)
 
 
 def test_xlsx_rows_carry_values_flags_and_reasons(plymouth, live_pack):
