@@ -31,7 +31,7 @@ from scorecard.selectors.pages import (
     filtered_groups,
     strategy_overview,
 )
-from scorecard.templatetags.scorecard_tags import format_number
+from scorecard.templatetags.scorecard_tags import VARIATION, format_number
 from strategies.models import CommissioningSystem, FrameworkItem, SystemStatement
 
 METHODS = [
@@ -240,20 +240,15 @@ def _live_overview(strategy, as_at) -> list[OverviewGroup]:
 
 
 def _trend_words(result) -> str:
+    """The trend column in the words the strategy page uses."""
     if result is None:
         return "No data"
     if result.trend:
         return result.trend
-    words = {
-        "special_cause_improvement": "Special cause improvement",
-        "special_cause_concern": "Special cause concern",
-        "common_cause": "Common cause variation",
-        "special_cause_neutral_high": "Special cause (higher)",
-        "special_cause_neutral_low": "Special cause (lower)",
-        "not_enough_data": "Not enough data",
-    }
+    if result.variation == "not_enough_data":
+        return "Not enough data"
     if result.variation:
-        return words.get(result.variation, result.variation)
+        return VARIATION.get(result.variation, (None, result.variation))[1]
     return result.direction or ""
 
 
