@@ -14,6 +14,7 @@ from django.db.models import Count, Prefetch, Q
 from django.utils import timezone
 
 from actions.models import Action, ProgressReport
+from indicators.analysis.spc_rules import RUN_LENGTH
 from indicators.models import Observation
 from scorecard.models import ExceptionCommentary, PublishedOverviewRow, Stocktake
 from scorecard.packs.document import (
@@ -44,10 +45,11 @@ METHODS = [
     ),
     (
         "Special cause concern or improvement",
-        "A point outside the process limits, six or more points in a row above or below "
-        "the mean, six or more points each higher (or lower) than the one before, or two "
-        "of three points close to a limit: patterns unlikely to be chance. Whether it is "
-        "a concern or an improvement depends on whether higher is better.",
+        f"A point outside the process limits, {RUN_LENGTH} or more points in a row above "
+        f"or below the mean, {RUN_LENGTH} or more points each higher (or lower) than the "
+        "one before, or two of three points close to a limit on the same side of the "
+        "mean: patterns unlikely to be chance. Whether it is a concern or an improvement "
+        "depends on whether higher is better.",
     ),
     (
         "Common cause variation",

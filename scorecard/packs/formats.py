@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 from collections.abc import Iterable
 from html import unescape
 
@@ -18,6 +17,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
+from scorecard import sparklines
 from scorecard.packs.document import Pack, PackStrategy
 
 # Spreadsheet software runs a cell starting with one of these as a formula.
@@ -53,39 +53,13 @@ def neutralise(value: object) -> object:
 def sparkline_svg(
     values: Iterable[float | None], *, width: int = 120, height: int = 28
 ) -> SafeString:
-    """An inline SVG polyline of the points (gaps where a value is missing), vector in
-    the PDF. Decorative: the first and last values stand beside it in the table."""
-    points = list(values)
-    present = [v for v in points if v is not None and math.isfinite(v)]
-    if len(present) < 2:
-        return mark_safe("")
-    low, high = min(present), max(present)
-    spread = (high - low) or 1.0
-    step = (width - 4) / (len(points) - 1)
-    runs: list[list[str]] = [[]]
-    for i, value in enumerate(points):
-        if value is None or not math.isfinite(value):
-            runs.append([])
-            continue
-        x = 2 + i * step
-        y = height - 2 - (value - low) / spread * (height - 4)
-        runs[-1].append(f"{x:.1f},{y:.1f}")
-    lines = "".join(
-        f'<polyline points="{" ".join(run)}" fill="none" stroke="#005eb8" '
-        f'stroke-width="1.5"/>'
-        for run in runs
-        if len(run) > 1
+    """The pages' sparkline, vector in the PDF. Decorative here: the first and last
+    values stand beside it in the table."""
+    svg = sparklines.sparkline_svg(
+        list(values), width=width, height=height, css_class="pack-sparkline"
     )
-    last = runs[-1][-1].split(",") if runs[-1] else None
-    dot = (
-        f'<circle cx="{last[0]}" cy="{last[1]}" r="2" fill="#005eb8"/>' if last else ""
-    )
-    # Only numbers formatted above go into the markup: nothing from users.
-    return mark_safe(  # noqa: S308
-        f'<svg class="pack-sparkline" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" aria-hidden="true" focusable="false">'
-        f"{lines}{dot}</svg>"
-    )
+    # Only numbers go into the markup: nothing from users.
+    return mark_safe(svg)  # noqa: S308
 
 
 def render_html(pack: Pack) -> str:

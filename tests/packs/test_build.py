@@ -91,3 +91,11 @@ def test_published_stocktake_pack_shows_the_rows_as_published(plymouth):
     headings = [e.heading for s in pack.strategies for e in s.exceptions]
     assert any(h.startswith("Estimated diagnosis rates for dementia") for h in headings)
     assert pack.as_at == stocktake.published
+
+
+def test_methods_appendix_states_the_making_data_count_run_length(live_pack):
+    """DOMAIN.md: a trend or a shift is 7 consecutive points (NHSRplotthedots' default)."""
+    html = render_html(live_pack)
+
+    assert "7 or more points in a row above or below the mean" in html
+    assert "six or more" not in html
