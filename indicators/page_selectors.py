@@ -20,6 +20,7 @@ from django.utils.safestring import SafeString, mark_safe
 from actions.models import Action, ProgressReport
 from commissioning.html import sanitise_html
 from indicators.analysis.common import format_number
+from indicators.analysis.spc_rules import ASSURANCE_WORDS, POINT_TYPE_WORDS
 from indicators.charts import ChartGroup, ChartRebase, ChartSeries
 from indicators.models import Area, Indicator, IndicatorAssignment, Observation, Target
 from indicators.selectors import SeriesPoint, series_history
@@ -34,24 +35,11 @@ from scorecard.services.recompute import ENGLAND_CODE
 from strategies.models import FrameworkItem
 from strategies.permissions import systems_visible_to
 
-POINT_TYPE_WORDS = {
-    "common_cause": "Common cause",
-    "special_cause_improvement": "Special cause improvement",
-    "special_cause_concern": "Special cause concern",
-    "special_cause_neutral_high": "Special cause, high (no judgement)",
-    "special_cause_neutral_low": "Special cause, low (no judgement)",
-    "not_enough_data": "Not enough data",
-}
 RULE_WORDS = {
     "outside_limits": "outside the process limits",
     "trend": "part of a run of 7 points each rising or falling",
     "two_in_three": "2 of 3 points near or beyond a 2-sigma line",
     "shift": "part of a run of 7 points on one side of the mean",
-}
-ASSURANCE_WORDS = {
-    "consistently_passes": "Consistently passes the target",
-    "consistently_fails": "Consistently fails the target",
-    "hit_and_miss": "Hit and miss",
 }
 # How each status reads: good, bad, warning or neutral. The template draws the matching
 # icon beside the word, so a status is never told by colour alone.

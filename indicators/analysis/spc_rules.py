@@ -32,6 +32,22 @@ CONSISTENTLY_PASSES = "consistently_passes"
 CONSISTENTLY_FAILS = "consistently_fails"
 HIT_AND_MISS = "hit_and_miss"
 
+# The one vocabulary every page, pack, reason and API word comes from, so a status
+# reads the same wherever it is shown.
+POINT_TYPE_WORDS = {
+    COMMON_CAUSE: "Common cause variation",
+    IMPROVEMENT: "Special cause improvement",
+    CONCERN: "Special cause concern",
+    NEUTRAL_HIGH: "Special cause, high (no judgement)",
+    NEUTRAL_LOW: "Special cause, low (no judgement)",
+    NOT_ENOUGH_DATA: "Not enough data",
+}
+ASSURANCE_WORDS = {
+    CONSISTENTLY_PASSES: "Consistently passes the target",
+    CONSISTENTLY_FAILS: "Consistently fails the target",
+    HIT_AND_MISS: "Hit and miss against the target",
+}
+
 
 def shift_points(sides: Sequence[int], run_length: int = RUN_LENGTH) -> list[bool]:
     """Points in a run of `run_length` or more on the same side of the mean.

@@ -18,15 +18,9 @@ from indicators.analysis.common import (
     point_label,
 )
 from indicators.analysis.spc_rules import (
-    COMMON_CAUSE,
-    CONCERN,
-    CONSISTENTLY_FAILS,
-    CONSISTENTLY_PASSES,
-    HIT_AND_MISS,
-    IMPROVEMENT,
-    NEUTRAL_HIGH,
-    NEUTRAL_LOW,
+    ASSURANCE_WORDS,
     OUTSIDE_LIMITS,
+    POINT_TYPE_WORDS,
     SHIFT,
     TREND,
     TWO_IN_THREE,
@@ -36,13 +30,7 @@ from indicators.analysis.spc_rules import (
 if TYPE_CHECKING:
     from indicators.analysis.spc import SpcGroup, SpcPoint, XmrLimits
 
-HEADINGS = {
-    COMMON_CAUSE: "Common cause variation",
-    IMPROVEMENT: "Special cause improvement",
-    CONCERN: "Special cause concern",
-    NEUTRAL_HIGH: "Special cause variation (high, neutral)",
-    NEUTRAL_LOW: "Special cause variation (low, neutral)",
-}
+HEADINGS = POINT_TYPE_WORDS
 
 
 def assurance_with_reason(
@@ -71,11 +59,7 @@ def assurance_with_reason(
         where = "within the process limits " + format_range(
             limits.lower_limit, limits.upper_limit, decimals
         )
-    heading = {
-        CONSISTENTLY_PASSES: "Consistently passes the target",
-        CONSISTENTLY_FAILS: "Consistently fails the target",
-        HIT_AND_MISS: "Hit and miss",
-    }[assurance]
+    heading = ASSURANCE_WORDS[assurance]
     return assurance, f"{heading}: {target_text} is {where}, {better}"
 
 

@@ -11,6 +11,20 @@ from django import template
 from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 
+from indicators.analysis.spc_rules import (
+    ASSURANCE_WORDS,
+    COMMON_CAUSE,
+    CONCERN,
+    CONSISTENTLY_FAILS,
+    CONSISTENTLY_PASSES,
+    HIT_AND_MISS,
+    IMPROVEMENT,
+    NEUTRAL_HIGH,
+    NEUTRAL_LOW,
+    POINT_TYPE_WORDS,
+)
+from scorecard import sparklines
+
 register = template.Library()
 
 SPARK_WIDTH, SPARK_HEIGHT, SPARK_PAD = 120, 32, 3
@@ -41,42 +55,28 @@ def value_of(value, indicator):
 
 def sparkline_svg(points, *, decimals: int = 1, measure_type: str = "") -> str:
     """An inline SVG line of `points` ([[label, value], ...]), its first and last values
-    said in words (the SVG's title and a visually hidden sentence): never image-only."""
+    said in words (the SVG's title and label): never image-only."""
     values = [(label, value) for label, value in points or [] if value is not None]
     if len(values) < 2:
         return '<span class="app-muted">too few values to draw</span>'
     numbers = [v for _, v in values]
-    low, high = min(numbers), max(numbers)
-    span = (high - low) or 1.0
-    step = (SPARK_WIDTH - 2 * SPARK_PAD) / (len(values) - 1)
-    coords = [
-        (
-            SPARK_PAD + i * step,
-            SPARK_HEIGHT
-            - SPARK_PAD
-            - (v - low) / span * (SPARK_HEIGHT - 2 * SPARK_PAD),
-        )
-        for i, v in enumerate(numbers)
-    ]
-    path = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)
     first_label, first_value = values[0]
     last_label, last_value = values[-1]
     text = (
         f"{len(values)} values from {first_label} "
         f"({format_number(first_value, decimals, measure_type)}) to {last_label} "
         f"({format_number(last_value, decimals, measure_type)}); lowest "
-        f"{format_number(low, decimals, measure_type)}, highest "
-        f"{format_number(high, decimals, measure_type)}"
+        f"{format_number(min(numbers), decimals, measure_type)}, highest "
+        f"{format_number(max(numbers), decimals, measure_type)}"
     )
-    last_x, last_y = coords[-1]
-    return (
-        f'<svg class="app-sparkline" width="{SPARK_WIDTH}" height="{SPARK_HEIGHT}" '
-        f'viewBox="0 0 {SPARK_WIDTH} {SPARK_HEIGHT}" role="img" '
-        f'aria-label="{_escape(text)}" focusable="false">'
-        f"<title>{_escape(text)}</title>"
-        f'<polyline fill="none" stroke="#425563" stroke-width="1.5" points="{path}"/>'
-        f'<circle cx="{last_x:.1f}" cy="{last_y:.1f}" r="2.5" fill="#005eb8"/>'
-        "</svg>"
+    return sparklines.sparkline_svg(
+        [value for _, value in points],
+        width=SPARK_WIDTH,
+        height=SPARK_HEIGHT,
+        pad=SPARK_PAD,
+        css_class="app-sparkline",
+        stroke="#425563",
+        label=text,
     )
 
 
@@ -97,17 +97,24 @@ def sparkline(result, indicator):
 # purple special cause with no judgement. The letter inside says high or low, and the
 # label beside says it all in words.
 
+# The words are the one vocabulary (spc_rules); the colours and letters are the icons'.
 VARIATION = {
-    "special_cause_improvement": ("#005eb8", "Special cause improvement"),
-    "special_cause_concern": ("#b35900", "Special cause concern"),
-    "special_cause_neutral_high": ("#5a2a82", "Special cause, no judgement (high)"),
-    "special_cause_neutral_low": ("#5a2a82", "Special cause, no judgement (low)"),
-    "common_cause": ("#4c6272", "Common cause variation"),
+    point_type: (colour, POINT_TYPE_WORDS[point_type])
+    for point_type, colour in {
+        IMPROVEMENT: "#005eb8",
+        CONCERN: "#b35900",
+        NEUTRAL_HIGH: "#5a2a82",
+        NEUTRAL_LOW: "#5a2a82",
+        COMMON_CAUSE: "#4c6272",
+    }.items()
 }
 ASSURANCE = {
-    "consistently_passes": ("#005eb8", "P", "Consistently passes the target"),
-    "consistently_fails": ("#b35900", "F", "Consistently fails the target"),
-    "hit_and_miss": ("#4c6272", "?", "Hit and miss against the target"),
+    assurance: (colour, letter, ASSURANCE_WORDS[assurance])
+    for assurance, (colour, letter) in {
+        CONSISTENTLY_PASSES: ("#005eb8", "P"),
+        CONSISTENTLY_FAILS: ("#b35900", "F"),
+        HIT_AND_MISS: ("#4c6272", "?"),
+    }.items()
 }
 
 
