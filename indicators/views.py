@@ -10,10 +10,11 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from commissioning.progress import progress_response
 from indicators import selectors, services
 from indicators.forms import CommitForm, UploadForm
 from indicators.imports import problems as P
@@ -130,16 +131,13 @@ def job_progress(request, job_id: int):
     live = live_progress(job.pk) if job.is_running else None
     if live is not None:
         stage, done, total = live
-    return JsonResponse(
-        {
-            "status": job.status,
-            "status_label": job.get_status_display(),
-            "stage": stage,
-            "done": done,
-            "total": total,
-            "percent": job.percent_of(stage, done, total),
-            "running": job.is_running,
-        }
+    return progress_response(
+        job,
+        stage=stage,
+        percent=job.percent_of(stage, done, total),
+        running=job.is_running,
+        done=done,
+        total=total,
     )
 
 

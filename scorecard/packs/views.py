@@ -7,10 +7,11 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
+from commissioning.progress import progress_response
 from scorecard.packs import services
 from scorecard.packs.forms import PackRequestForm
 from scorecard.packs.models import BoardPack
@@ -99,14 +100,8 @@ def pack_detail(request, pack_id: int):
 @require_GET
 def pack_progress(request, pack_id: int):
     pack = _pack_for(request, pack_id)
-    return JsonResponse(
-        {
-            "status": pack.status,
-            "status_label": pack.get_status_display(),
-            "stage": pack.stage,
-            "percent": pack.percent,
-            "running": pack.is_running,
-        }
+    return progress_response(
+        pack, stage=pack.stage, percent=pack.percent, running=pack.is_running
     )
 
 
