@@ -23,6 +23,7 @@ from indicators.periods import (
     multi_year_period,
     quarter_period,
 )
+from scorecard.analysis import DISPLAY_POINTS
 from scorecard.models import PublishedOverviewRow
 from scorecard.seed.sync import SyncStats
 
@@ -36,13 +37,9 @@ HISTORY_LENGTH = {
     "calendar_year": 7,
     "multi_year": 5,
 }
-WINDOW = {
-    "month": 12,
-    "quarter": 8,
-    "financial_year": 5,
-    "calendar_year": 5,
-    "multi_year": 4,
-}
+# The display window (the sparkline and "First value") ends on the published last value,
+# so the published first value sits DISPLAY_POINTS - 1 points before it.
+WINDOW = {kind: points - 1 for kind, points in DISPLAY_POINTS.items()}
 
 
 def previous_periods(spec: PeriodSpec, count: int) -> list[PeriodSpec]:

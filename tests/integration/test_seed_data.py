@@ -370,3 +370,22 @@ def test_a_broken_seed_file_reports_every_problem_and_writes_nothing(
     assert len(raised.value.problems) > 2
     assert _row_counts() == before
     assert CommissioningSystem.objects.filter(slug="plymouth").exists()
+
+
+def test_the_pages_first_value_is_the_stocktakes_first_value(plymouth):
+    """The demo history puts the published first value where the page's display window
+    starts, so "First value" on the strategy page reads as the stocktake printed it."""
+    from scorecard.models import SeriesResult
+
+    rows = PublishedOverviewRow.objects.filter(
+        stocktake__system=plymouth, period__isnull=False
+    ).exclude(first_value=None)
+    assert rows.exists()
+    for row in rows:
+        result = SeriesResult.objects.get(
+            indicator=row.indicator, area=row.area, breakdown=""
+        )
+        places = len(row.first_value_text.rstrip("%").partition(".")[2])
+        assert round(result.window_first_value, places) == pytest.approx(
+            row.first_value
+        ), row.indicator_text
