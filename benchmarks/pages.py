@@ -13,7 +13,8 @@ templates) of:
   indicator page (if the indicator page is wired; skipped with a note if not),
 - beside a trivial view (signed-in, through the same middleware, returning "ok"),
 
-each uncached (the page cache emptied before every request) and cached. Goal: strategy
+each uncached (the page cache emptied before every request) and cached, the pages taking
+turns request by request. Goal: strategy
 page p95 under 150 ms and within 5 times the trivial view. Run from the project root:
 
     .venv/bin/python benchmarks/pages.py [--scale 10] [--requests 60]
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -92,21 +94,26 @@ def urlpatterns_with_trivial_view():
 urlpatterns: list = []  # filled in main(): this module is the URLconf while it runs
 
 
-def measure(client, url: str, requests: int, *, cached: bool) -> list[float]:
+def measure(client, paths: dict[str, str], requests: int, *, cached: bool) -> dict:
+    """Each page's server times (ms). The pages take turns, one request each per round,
+    so a burst of load from elsewhere on the machine falls on every page alike and the
+    ratios to the trivial view stay fair."""
     from django.core.cache import cache
 
-    response = client.get(url)
-    if response.status_code != 200:
-        raise RuntimeError(f"{url} answered {response.status_code}")
-    times = []
-    for _ in range(requests):
-        if not cached:
-            cache.clear()
-        started = time.perf_counter()
-        response = client.get(url)
-        times.append((time.perf_counter() - started) * 1000)
+    for path in paths.values():  # warm up: the session, the URL resolver, the cache
+        response = client.get(path)
         if response.status_code != 200:
-            raise RuntimeError(f"{url} answered {response.status_code}")
+            raise RuntimeError(f"{path} answered {response.status_code}")
+    times: dict[str, list[float]] = {name: [] for name in paths}
+    for _ in range(requests):
+        for name, path in paths.items():
+            if not cached:
+                cache.clear()
+            started = time.perf_counter()
+            response = client.get(path)
+            times[name].append((time.perf_counter() - started) * 1000)
+            if response.status_code != 200:
+                raise RuntimeError(f"{path} answered {response.status_code}")
     return times
 
 
@@ -132,13 +139,16 @@ def main() -> None:
 
     from django.contrib.auth import get_user_model
     from django.test import Client
-    from django.test.utils import override_settings, setup_test_environment
+    from django.test.utils import override_settings
     from django.urls import NoReverseMatch, reverse
 
     from indicators.models import IndicatorAssignment, Observation
     from strategies.models import CommissioningSystem, SystemRole
 
-    setup_test_environment()
+    # No setup_test_environment(): its instrumented template rendering (a signal and a
+    # copy of the context for every template, for the test client's `response.context`)
+    # is test-only work that a server never does, and it fell on the pages alone (the
+    # trivial view renders no template).
     global urlpatterns
     urlpatterns = urlpatterns_with_trivial_view()
 
@@ -184,10 +194,12 @@ def main() -> None:
             f"\n{'page':<44} {'uncached median':>16} {'p95':>8} "
             f"{'cached median':>14} {'p95':>8}   (ms, {args.requests} requests each)"
         )
+        uncached_times = measure(client, pages, args.requests, cached=False)
+        cached_times = measure(client, pages, args.requests, cached=True)
         figures = {}
-        for name, path in pages.items():
-            uncached = summary(measure(client, path, args.requests, cached=False))
-            cached = summary(measure(client, path, args.requests, cached=True))
+        for name in pages:
+            uncached = summary(uncached_times[name])
+            cached = summary(cached_times[name])
             figures[name] = (uncached, cached)
             print(
                 f"{name:<44} {uncached[0]:>16.1f} {uncached[1]:>8.1f} "
@@ -208,7 +220,10 @@ def main() -> None:
     if args.keep:
         print(f"Kept {url}")
     elif not args.database_url:
-        os.remove(f"{workdir}/bench.sqlite3")
+        from django.db import connections
+
+        connections.close_all()
+        shutil.rmtree(workdir)  # the database and its -wal and -shm files
 
 
 if __name__ == "__main__":

@@ -13,11 +13,11 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.utils.safestring import mark_safe
 
-from scorecard.cache import cached
+from scorecard.cache import cached, page_version
 from scorecard.selectors import pages
-from strategies.permissions import can_manage_returns
 
 
 def indicator_url(indicator_id: int) -> str:
@@ -35,32 +35,78 @@ def indicator_url_pattern() -> str:
     return url.replace(str(placeholder), "{}")
 
 
-def _nav_context(request, system, strategy=None) -> dict:
-    return {
-        "system": system,
-        "strategy": strategy,
-        "systems": pages.visible_systems(request.user),
-        "can_manage_returns": can_manage_returns(request.user, system),
+# The pages' own content is cached as rendered (scorecard.cache: under the version that a
+# recomputation, a return, commentary or an edited strategy or system bumps), so a cached
+# page costs the access check, a few cache reads and the base template (the signed-in user, the navigation, the CSRF
+# token: never cached). The content goes in as UTF-8 bytes, spliced into the rendered base
+# at this marker: a strategy's table is half a megabyte, and encoding it on every request
+# cost more than the rest of the page.
+CONTENT_MARKER = "<!-- scorecard:content -->"
+
+
+def _fragments(request, parts: tuple, build, version: str) -> dict:
+    """The page's fragments (`content` as UTF-8 bytes, small HTML strings and flags),
+    cached by `parts`, the path and the query string. Only what every user allowed to see
+    the page sees goes in (no user, no CSRF token): callers check access first, on every
+    request."""
+    query = hashlib.sha256(
+        urlencode(sorted(request.GET.lists()), doseq=True).encode()
+    ).hexdigest()
+    return cached((*parts, request.path, query), build, version=version)
+
+
+def _page(request, template: str, context: dict, fragments: dict) -> HttpResponse:
+    """The full page: `template` (extending base.html, showing `fragments.content` and
+    `fragments.breadcrumbs`) around the cached content."""
+    shown = {
+        # Rendered by our own autoescaping templates (cached as strings).
+        "breadcrumbs": mark_safe(fragments.get("breadcrumbs", "")),  # noqa: S308
+        "content": mark_safe(CONTENT_MARKER),  # noqa: S308
     }
+    html = render_to_string(
+        template,
+        {**context, "fragments": shown, "demo_data": fragments["demo_data"]},
+        request=request,
+    )
+    head, marker, tail = html.partition(CONTENT_MARKER)
+    if not marker:  # pragma: no cover - every page template shows the content
+        raise ValueError(f"{template} does not show fragments.content")
+    return HttpResponse(b"".join((head.encode(), fragments["content"], tail.encode())))
+
+
+def _breadcrumbs(system, strategy, page: str) -> str:
+    return render_to_string(
+        "scorecard/_breadcrumbs.html",
+        {"system": system, "strategy": strategy, "page": page},
+    )
 
 
 @login_required
 def system_scorecard(request, system_slug: str | None = None):
+    systems = pages.visible_systems(request.user)
     if system_slug is None:
-        systems = pages.visible_systems(request.user)
         if not systems:
             return render(request, "scorecard/no_system.html", status=200)
         return redirect("system_scorecard", system_slug=systems[0].slug)
-    system = pages.system_for(request.user, system_slug)
-    scorecard = pages.system_scorecard(system)
-    return render(
+    system = next((s for s in systems if s.slug == system_slug), None)
+    if system is None:
+        raise Http404("No such commissioning system")
+
+    def build() -> dict:
+        scorecard = pages.system_scorecard(system)
+        content = render_to_string(
+            "scorecard/_system_content.html",
+            {"system": system, "scorecard": scorecard},
+            request=request,
+        )
+        return {"content": content.encode(), "demo_data": scorecard.has_synthetic}
+
+    fragments = _fragments(request, ("system-page", system.pk), build, page_version())
+    return _page(
         request,
         "scorecard/system.html",
-        {
-            **_nav_context(request, system),
-            "scorecard": scorecard,
-            "demo_data": scorecard.has_synthetic,
-        },
+        {"system": system, "systems": systems},
+        fragments,
     )
 
 
@@ -82,30 +128,43 @@ def _as_at(request) -> tuple[date | None, str]:
 
 @login_required
 def strategy_overview(request, system_slug: str, strategy_slug: str):
-    system = pages.system_for(request.user, system_slug)
-    strategy = pages.strategy_for(system, strategy_slug)
+    version = page_version()
+    strategy = pages.visible_strategy(
+        request.user, system_slug, strategy_slug, version=version
+    )
+    system = strategy.system
+    # An htmx request (the filter form) gets the table alone.
     partial = request.headers.get("HX-Request") == "true"
-    # The rendered body (filter form and table) is cached per query string: the rows
-    # cost far more to render than to read. Nothing user-specific is in it.
-    query = hashlib.sha256(
-        urlencode(sorted(request.GET.lists()), doseq=True).encode()
-    ).hexdigest()
-    body, demo_data = cached(
-        ("overview-body", strategy.pk, partial, query),
-        lambda: _overview_body(request, strategy, partial),
+
+    def build() -> dict:
+        body, demo_data = _overview_body(request, strategy, partial)
+        if partial:
+            return {"content": body.encode(), "demo_data": demo_data}
+        content = render_to_string(
+            "scorecard/_strategy_content.html",
+            {"system": system, "strategy": strategy, "body": mark_safe(body)},  # noqa: S308
+        )
+        return {
+            "breadcrumbs": _breadcrumbs(system, strategy, "strategy"),
+            "content": content.encode(),
+            "demo_data": demo_data,
+        }
+
+    fragments = _fragments(
+        request, ("overview-page", strategy.pk, partial), build, version
     )
     if partial:
-        return HttpResponse(body)
-    return render(
-        request,
-        "scorecard/strategy.html",
-        {
-            **_nav_context(request, system, strategy),
-            # Rendered by our own autoescaping templates (cached as a string).
-            "body": mark_safe(body),  # noqa: S308
-            "demo_data": demo_data,
-        },
-    )
+        response = HttpResponse(fragments["content"])
+    else:
+        response = _page(
+            request,
+            "scorecard/strategy.html",
+            {"system": system, "strategy": strategy},
+            fragments,
+        )
+    # The table alone and the whole page share the URL: a browser must not swap them.
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
 def _overview_body(request, strategy, partial: bool) -> tuple[str, bool]:
@@ -150,21 +209,38 @@ def _frameworks(overview) -> list[tuple[str, str]]:
 
 @login_required
 def exception_report(request, system_slug: str, strategy_slug: str):
-    system = pages.system_for(request.user, system_slug)
-    strategy = pages.strategy_for(system, strategy_slug)
-    report = pages.exception_report(strategy)
-    if report is None:  # pragma: no cover - selectors always return a report
-        raise Http404
-    return render(
+    version = page_version()
+    strategy = pages.visible_strategy(
+        request.user, system_slug, strategy_slug, version=version
+    )
+    system = strategy.system
+
+    def build() -> dict:
+        report = pages.exception_report(strategy)
+        pattern = indicator_url_pattern()
+        content = render_to_string(
+            "scorecard/_exceptions_content.html",
+            {
+                "system": system,
+                "strategy": strategy,
+                "report": report,
+                "indicator_urls": {
+                    e.indicator.pk: pattern.format(e.indicator.pk)
+                    for e in report.entries
+                },
+            },
+            request=request,
+        )
+        return {
+            "breadcrumbs": _breadcrumbs(system, strategy, "exceptions"),
+            "content": content.encode(),
+            "demo_data": report.has_synthetic,
+        }
+
+    fragments = _fragments(request, ("exceptions-page", strategy.pk), build, version)
+    return _page(
         request,
         "scorecard/exceptions.html",
-        {
-            **_nav_context(request, system, strategy),
-            "report": report,
-            "demo_data": report.has_synthetic,
-            "indicator_urls": {
-                e.indicator.pk: indicator_url_pattern().format(e.indicator.pk)
-                for e in report.entries
-            },
-        },
+        {"system": system, "strategy": strategy},
+        fragments,
     )

@@ -17,7 +17,6 @@ from datetime import date, datetime
 
 from django.db.models import Max
 from django.http import Http404
-from django.shortcuts import get_object_or_404
 
 from actions.models import Action
 from commissioning.api.overview import (
@@ -45,7 +44,12 @@ from scorecard.models import (
     PublishedOverviewRow,
     SeriesResult,
 )
-from strategies.models import CommissioningSystem, FrameworkItem, FrameworkLevel
+from strategies.models import (
+    CommissioningSystem,
+    FrameworkItem,
+    FrameworkLevel,
+    Strategy,
+)
 from strategies.permissions import can_view_system, systems_visible_to
 
 # The four variation groups the cards count (a special cause with no judgement and a
@@ -84,21 +88,35 @@ RAG_SORT = {"Red": 0, "Amber": 1, "Green": 2}
 # --- access -----------------------------------------------------------------------
 
 
-def system_for(user, slug: str) -> CommissioningSystem:
-    """The system by slug if the user may see it; 404 otherwise (never 403: another
-    system's slugs reveal nothing)."""
-    system = get_object_or_404(CommissioningSystem.objects.select_related(), slug=slug)
-    if not can_view_system(user, system):
-        raise Http404("No such commissioning system")
-    return system
-
-
-def strategy_for(system: CommissioningSystem, slug: str):
-    return get_object_or_404(system.strategies.all(), slug=slug)
-
-
 def visible_systems(user) -> list[CommissioningSystem]:
+    """The systems the user may see, in order (the system pages answer 404 for any other,
+    never 403: another system's slugs reveal nothing)."""
     return list(systems_visible_to(user).order_by("position", "name"))
+
+
+def visible_strategy(
+    user, system_slug: str, strategy_slug: str, *, version: str | None = None
+) -> Strategy:
+    """The strategy, with its system, if the user may see the system; 404 otherwise (an
+    unknown system, one the user has no role in and an unknown strategy all look alike).
+    The strategy is found through the page cache (saving a strategy or a system bumps
+    it; `version`: `scorecard.cache.page_version()` if read already); whether the user
+    may see it is asked of the database on every request."""
+
+    def find() -> Strategy:
+        try:
+            return Strategy.objects.select_related("system").get(
+                system__slug=system_slug, slug=strategy_slug
+            )
+        except Strategy.DoesNotExist:
+            raise Http404("No such strategy") from None
+
+    strategy = cached(
+        ("strategy-at", system_slug, strategy_slug), find, version=version
+    )
+    if not can_view_system(user, strategy.system):
+        raise Http404("No such strategy")
+    return strategy
 
 
 # --- as-at date of the data -----------------------------------------------------------

@@ -13,12 +13,15 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 
+from actions.models import ProgressReport
 from commissioning.api.selectors import display_areas, status_of
 from indicators.models import (
     Indicator,
     IndicatorAssignment,
     Observation,
+    Target,
 )
+from scorecard.cache import VERSION_KEY, current_version
 from scorecard.models import ExceptionCommentary, ExceptionFlag, SeriesResult
 from scorecard.services.recompute import recompute
 from strategies.models import FrameworkItem, SystemRole
@@ -521,6 +524,167 @@ def test_a_cached_page_is_served_until_a_recompute_lands(client, viewer, plymout
     recompute(indicator_ids=[indicator.pk])
     fresh = client.get(url)
     assert f"{new_value:,.{decimals}f}" in row_html(fresh, indicator.pk)
+
+
+def _page_urls(system, strategy) -> list[str]:
+    return [
+        reverse("system_scorecard", args=[system.slug]),
+        overview_url(system, strategy),
+        reverse("exception_report", args=[system.slug, strategy.slug]),
+    ]
+
+
+def test_a_cached_page_is_never_served_to_a_user_who_may_not_see_it(
+    client, viewer, plymouth, torbay
+):
+    strategy = plymouth.strategies.get(slug="community")
+    client.force_login(viewer)
+    for url in _page_urls(plymouth, strategy):
+        assert client.get(url).status_code == 200  # now cached
+
+    outsider = make_user("outsider", system=torbay, role=SystemRole.Role.VIEWER)
+    client.force_login(outsider)
+    for url in _page_urls(plymouth, strategy):
+        assert client.get(url).status_code == 404, url
+
+    # A role taken away shuts the cached pages at once (no recomputation, no bump).
+    client.force_login(viewer)
+    SystemRole.objects.filter(user=viewer).delete()
+    for url in _page_urls(plymouth, strategy):
+        assert client.get(url).status_code == 404, url
+
+
+def test_cached_pages_show_the_signed_in_user_not_the_first_one(
+    client, viewer, plymouth, torbay
+):
+    strategy = plymouth.strategies.get(slug="community")
+    client.force_login(viewer)
+    for url in _page_urls(plymouth, strategy):
+        assert "Signed in as viewer" in client.get(url).content.decode()
+
+    other = make_user(
+        "other", system=plymouth, role=SystemRole.Role.VIEWER, first_name="Olwen"
+    )
+    SystemRole.objects.create(system=torbay, user=other, role=SystemRole.Role.VIEWER)
+    client.force_login(other)
+    for url in _page_urls(plymouth, strategy):
+        body = client.get(url).content.decode()
+        assert "Signed in as Olwen" in body, url
+        assert "Signed in as viewer" not in body, url
+    # The system switch is the user's own too: this user sees Torbay as well.
+    body = client.get(_page_urls(plymouth, strategy)[0]).content.decode()
+    assert f'href="{reverse("system_scorecard", args=[torbay.slug])}"' in body
+
+
+def test_cached_pages_keep_the_demo_banner_and_the_htmx_table(client, viewer, plymouth):
+    client.force_login(viewer)
+    strategy = plymouth.strategies.get(slug="community")
+    url = overview_url(plymouth, strategy)
+    for _ in range(2):  # rendered, then cached
+        full = client.get(url).content.decode()
+        assert "app-demo-banner" in full
+        assert full.count("<html") == 1
+        response = client.get(url, HTTP_HX_REQUEST="true")
+        assert "HX-Request" in response["Vary"]
+        partial = response.content.decode()
+        assert partial.lstrip().startswith('<div id="overview-results"')
+        assert "<html" not in partial
+        assert "app-demo-banner" not in partial
+
+
+def test_every_cached_page_changes_when_a_recompute_lands(client, viewer, plymouth):
+    client.force_login(viewer)
+    strategy = plymouth.strategies.get(slug="community")
+    system_url, overview, exceptions = _page_urls(plymouth, strategy)
+    # No exception open anywhere, and the pages cached so.
+    ExceptionFlag.objects.update(cleared_at=timezone.now())
+    flagged = client.get(exceptions).content.decode()
+    assert "has an open exception" in flagged
+    client.get(system_url)
+    client.get(overview)
+
+    # Behind the pages' back (as another process with its own in-memory cache would):
+    # the write's own invalidation is undone, so only the recomputation can show it.
+    version = current_version()
+    _add_indicators(plymouth, strategy, 1)
+    cache.set(VERSION_KEY, version, timeout=None)
+    assert "Extra indicator 0" not in client.get(overview).content.decode()
+    assert "Extra indicator 0" not in client.get(exceptions).content.decode()
+
+    recompute(indicator_ids=[])
+    assert "Extra indicator 0" in client.get(overview).content.decode()
+    assert "Extra indicator 0" in client.get(exceptions).content.decode()
+    card = client.get(system_url).content.decode()
+    assert 'data-count="open-exceptions">1<' in card
+
+
+def test_renaming_an_indicator_or_an_aim_refreshes_the_cached_page(
+    client, viewer, plymouth
+):
+    """Edits that change what the pages show without a recomputation (in a page, the API
+    or the admin) invalidate the cache at once."""
+    client.force_login(viewer)
+    strategy = plymouth.strategies.get(slug="community")
+    overview = overview_url(plymouth, strategy)
+    client.get(overview)  # cached
+
+    indicator = Indicator.objects.filter(assignments__strategy=strategy).first()
+    indicator.title = "A renamed indicator"
+    indicator.save()
+    assert "A renamed indicator" in client.get(overview).content.decode()
+
+    aim = FrameworkItem.objects.filter(strategy=strategy).exclude(title="").first()
+    aim.title = "A renamed aim"
+    aim.save()
+    assert "A renamed aim" in client.get(overview).content.decode()
+
+
+@pytest.mark.parametrize("model", ["target", "progress", "commentary", "indicator"])
+def test_writes_to_what_the_pages_show_bump_the_cache_version(plymouth, model):
+    strategy = plymouth.strategies.get(slug="community")
+    before = current_version()
+    if model == "target":
+        Target.objects.filter(indicator__system=plymouth).first().save()
+    elif model == "progress":
+        report = ProgressReport.objects.filter(action__strategy=strategy).first()
+        report.delete()
+    elif model == "commentary":
+        ExceptionCommentary.objects.filter(strategy=strategy).first().save()
+    else:
+        Indicator.objects.filter(system=plymouth).first().delete()
+    assert current_version() != before
+
+
+def test_renaming_a_strategy_refreshes_its_cached_pages(client, viewer, plymouth):
+    client.force_login(viewer)
+    strategy = plymouth.strategies.get(slug="community")
+    for url in _page_urls(plymouth, strategy):
+        client.get(url)
+
+    strategy.name = "Community care, renamed"
+    strategy.save()
+
+    for url in _page_urls(plymouth, strategy):
+        assert "Community care, renamed" in client.get(url).content.decode(), url
+
+
+def test_a_cached_page_costs_a_few_queries_however_many_indicators(
+    client, viewer, plymouth, django_assert_max_num_queries
+):
+    client.force_login(viewer)
+    strategy = plymouth.strategies.get(slug="community")
+    url = overview_url(plymouth, strategy)
+    client.get(url)  # rendered and cached
+    with django_assert_max_num_queries(8) as few:
+        assert client.get(url).status_code == 200
+    cached_queries = len(few.captured_queries)  # read now: the query log is a ring
+
+    _add_indicators(plymouth, strategy, 25)
+    cache.clear()
+    client.get(url)
+    with django_assert_max_num_queries(cached_queries):
+        body = client.get(url).content.decode()
+    assert body.count("Extra indicator") >= 25
 
 
 def test_saving_commentary_refreshes_the_exception_report(client, viewer, plymouth):
