@@ -209,9 +209,16 @@ def _read_csv(data: bytes) -> Workbook:
         )
     lines = head_text.splitlines()
     delimiter = detect_delimiter(lines)
-    head = [
-        list(row) for row in csv.reader(io.StringIO(head_text), delimiter=delimiter)
-    ]
+    try:
+        # newline="": the csv module sees a bare carriage return as the line break it is.
+        head = [
+            list(row)
+            for row in csv.reader(
+                io.StringIO(head_text, newline=""), delimiter=delimiter
+            )
+        ]
+    except csv.Error as exc:
+        raise ReadError(P.problem(P.FILE_UNREADABLE, value=str(exc))) from exc
     head = head[:HEAD_ROWS]
     width = max((len(row) for row in head), default=0)
     estimated = max(1, data.count(b"\n"))
@@ -261,7 +268,7 @@ def _csv_chunks(
     # way, keeping the first cells past the header so the row is still reported.
     names = list(range(width + PAD_COLUMNS))
     text = data.decode(encoding)
-    rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))[
+    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))[
         header_index + 1 + done :
     ]
     keep = width + PAD_COLUMNS

@@ -122,3 +122,22 @@ def test_merged_group_heading_is_joined_to_the_headings_below():
     assert result.problems == []
     assert [p.label for p in result.periods] == ["2017/18 Q1", "2017/18 Q2"]
     assert result.sheets[0].header_row == 2
+
+
+def test_old_mac_line_endings_are_read_as_line_breaks():
+    """A bare carriage return ends a line (classic Mac files); the csv module raised on
+    it inside a field, which schemathesis found as a 500 on the upload API."""
+    data = csv_bytes(ROWS).replace(b"\r\n", b"\r")
+
+    result = parse(data)
+
+    assert result.problems == []
+    assert result.frame["value"].tolist() == [12.5]
+
+
+def test_binary_noise_with_carriage_returns_is_a_problem_not_a_crash():
+    data = b"\x02U\x1d\xef\xbf\xbdp\x1e\xef\xbf\xbd\r~ \xef\xbf\xbd\x02*\x05\xcc\x80"
+
+    result = parse(data)
+
+    assert result.problems, "noise must be reported as a problem"
