@@ -26,7 +26,7 @@ from strategies.models import ApiToken
 from strategies.permissions import (
     can_report_progress,
     can_view_strategy,
-    systems_visible_to,
+    strategies_visible_to,
 )
 
 TAG = "Actions"
@@ -111,7 +111,9 @@ ACTION_EXAMPLE = {
 
 def _actions(user):
     return (
-        Action.objects.filter(plan__system__in=systems_visible_to(user))
+        # As the action plan pages (`can_view_strategy`): a role in the system, or a
+        # place in the strategy's System Design Group.
+        Action.objects.filter(strategy__in=strategies_visible_to(user))
         .select_related("plan__system", "strategy")
         .prefetch_related(
             "indicators",

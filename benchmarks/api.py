@@ -6,15 +6,21 @@ to ten times the seed (every indicator copied nine times, with its values and it
 in the strategies), recomputes every flag, then serves the app with gunicorn (2 workers)
 on loopback and drives, for a bounded time each, with the same read token:
 
-1. a trivial DRF endpoint (GET /api/v1/ping/: authentication, throttle, JSON);
+1. a trivial DRF endpoint (GET /api/v1/ping/: the same middleware, authentication,
+   permission check, throttle and JSON rendering as every API view);
 2. the scorecard endpoint (GET /api/v1/scorecard/plymouth/<strategy>/), the strategy
-   with the most indicators;
+   with the most indicators (its cached answer: both are warmed first);
 
-printing requests per second and p50/p95 latency of each, and drops the database (unless
---keep). Goal: the scorecard at least half the trivial endpoint's throughput, p95 under
+taking turns (--rounds slices each, so that other load on the machine falls on both
+alike), printing requests per second and p50/p95 latency of each with the load average,
+and drops the database (unless --keep). The server's cache and CONN_MAX_AGE are the
+app's defaults (in-process, 0) unless --cache-url / --conn-max-age say otherwise. Goal: the scorecard at least half the trivial endpoint's throughput, p95 under
 50 ms. Run from the project root:
 
     .venv/bin/python benchmarks/api.py [--scale 10] [--seconds 15] [--clients 4]
+
+While developing, `--keep` once and then `--reuse` skips the (slow) preparation: the kept
+database is served again with a fresh token.
 """
 
 from __future__ import annotations
@@ -92,6 +98,31 @@ def stage_prepare(scale: int) -> dict:
     }
 
 
+def stage_token() -> dict:
+    """On a kept database: a fresh read token for the benchmark's user, and the strategy."""
+    from django.contrib.auth import get_user_model
+    from django.db.models import Count
+
+    from commissioning.api.auth import api_token_create
+    from indicators.models import Indicator, Observation
+    from strategies.models import CommissioningSystem
+
+    user = get_user_model().objects.get(username="bench")
+    _row, token = api_token_create(user=user, name="bench")
+    plymouth = CommissioningSystem.objects.get(slug="plymouth")
+    strategy = (
+        plymouth.strategies.annotate(n=Count("assignments")).order_by("-n").first()
+    )
+    return {
+        "seconds": 0.0,
+        "indicators": Indicator.objects.count(),
+        "values": Observation.objects.count(),
+        "rows": strategy.n,
+        "strategy": strategy.slug,
+        "token": token,
+    }
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -150,12 +181,21 @@ def drive(port: int, path: str, token: str, seconds: float, clients: int) -> dic
         t.start()
     for t in threads:
         t.join()
-    wall = time.monotonic() - started
-    latencies.sort()
+    return {
+        "latencies": latencies,
+        "errors": errors[0],
+        "wall": time.monotonic() - started,
+    }
+
+
+def summary(runs: list[dict]) -> dict:
+    """Requests per second and latency percentiles over several slices of driving."""
+    latencies = sorted(x for r in runs for x in r["latencies"])
+    wall = sum(r["wall"] for r in runs)
     count = len(latencies)
     return {
         "requests": count,
-        "errors": errors[0],
+        "errors": sum(r["errors"] for r in runs),
         "rps": count / wall if wall else 0.0,
         "p50_ms": 1000 * statistics.median(latencies) if count else None,
         "p95_ms": 1000 * latencies[max(0, int(0.95 * count) - 1)] if count else None,
@@ -167,8 +207,27 @@ def main() -> None:
     parser.add_argument("--scale", type=int, default=10)
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="Turns the endpoints take (default 3)."
+    )
+    parser.add_argument(
+        "--cache-url",
+        default="",
+        help="The server's CACHE_URL (e.g. redis://127.0.0.1:6379/12); default: the "
+        "environment's CACHE_URL or REDIS_URL, else the app's in-process cache.",
+    )
+    parser.add_argument(
+        "--conn-max-age",
+        type=int,
+        default=None,
+        help="The server's CONN_MAX_AGE (default: the environment's, else the app's "
+        "0, a new database connection per request; docs/operations.md advises 60).",
+    )
     parser.add_argument("--server", default="postgres://postgres@127.0.0.1:5432")
     parser.add_argument("--keep", action="store_true", help="Keep the database.")
+    parser.add_argument(
+        "--reuse", action="store_true", help="Serve a kept database (implies --keep)."
+    )
     parser.add_argument("--stage", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -177,16 +236,31 @@ def main() -> None:
         _setup_django(args.url)
         print(json.dumps(stage_prepare(args.scale)))
         return
+    if args.stage == "token":
+        _setup_django(args.url)
+        print(json.dumps(stage_token()))
+        return
 
     signal.signal(signal.SIGTERM, lambda *_: sys.exit("Stopped."))
     url = f"{args.server}/{DATABASE}"
-    admin_sql(args.server, f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-    admin_sql(args.server, f"CREATE DATABASE {DATABASE}")
+    cache_url = (
+        args.cache_url or os.environ.get("CACHE_URL") or os.environ.get("REDIS_URL", "")
+    )
+    keep = args.keep or args.reuse
+    if not args.reuse:
+        admin_sql(args.server, f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
+        admin_sql(args.server, f"CREATE DATABASE {DATABASE}")
     server = None
     try:
-        print(f"Database {DATABASE}: loading the seed at {args.scale}x...", flush=True)
+        if args.reuse:
+            print(f"Database {DATABASE}: reusing the kept data...", flush=True)
+        else:
+            print(
+                f"Database {DATABASE}: loading the seed at {args.scale}x...", flush=True
+            )
+        stage = "token" if args.reuse else "prepare"
         done = subprocess.run(
-            [sys.executable, __file__, "--stage", "prepare", "--url", url,
+            [sys.executable, __file__, "--stage", stage, "--url", url,
              "--scale", str(args.scale)],
             cwd=ROOT, capture_output=True, text=True, timeout=STAGE_TIMEOUT, check=False,
         )  # fmt: skip
@@ -207,7 +281,10 @@ def main() -> None:
             "DJANGO_SETTINGS_MODULE": "commissioning.settings",
             "API_RATE": "100000000/min",  # measure the endpoints, not the throttle
             "LOG_LEVEL": "WARNING",
+            "CACHE_URL": cache_url,
         }
+        if args.conn_max_age is not None:
+            env["CONN_MAX_AGE"] = str(args.conn_max_age)
         server = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "commissioning.wsgi:application",
              "--workers", "2", "--bind", f"127.0.0.1:{port}", "--log-level", "warning"],
@@ -215,13 +292,26 @@ def main() -> None:
         )  # fmt: skip
         _wait_for(port, data["token"], time.monotonic() + 60)
         scorecard = f"/api/v1/scorecard/plymouth/{data['strategy']}/"
-        results = {}
-        for name, path in [("trivial (/api/v1/ping/)", "/api/v1/ping/"),
-                           (f"scorecard ({scorecard})", scorecard)]:  # fmt: skip
-            drive(
-                port, path, data["token"], min(3.0, args.seconds), args.clients
-            )  # warm
-            results[name] = drive(port, path, data["token"], args.seconds, args.clients)
+        endpoints = {
+            "trivial (/api/v1/ping/)": "/api/v1/ping/",
+            f"scorecard ({scorecard})": scorecard,
+        }
+        for path in endpoints.values():  # warm both (imports, caches)
+            drive(port, path, data["token"], min(3.0, args.seconds), args.clients)
+        # The endpoints take turns, in slices, so that a change in the machine's load
+        # (other processes) falls on both alike and their ratio stays comparable.
+        rounds = max(1, args.rounds)
+        runs: dict[str, list[dict]] = {name: [] for name in endpoints}
+        load_before = os.getloadavg()[0]
+        for _ in range(rounds):
+            for name, path in endpoints.items():
+                runs[name].append(
+                    drive(
+                        port, path, data["token"], args.seconds / rounds, args.clients
+                    )
+                )
+        load_after = os.getloadavg()[0]
+        results = {name: summary(r) for name, r in runs.items()}
     finally:
         if server is not None:
             server.send_signal(signal.SIGTERM)
@@ -229,11 +319,14 @@ def main() -> None:
                 server.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 server.kill()
-        if not args.keep:
+        if not keep:
             admin_sql(args.server, f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
 
     print(
-        f"\ngunicorn, 2 workers, {args.clients} keep-alive clients, {args.seconds:.0f} s each"
+        f"\ngunicorn, 2 workers, {args.clients} keep-alive clients, {args.seconds:.0f} s "
+        f"each in {rounds} turns; cache: {cache_url or 'in-process'}; CONN_MAX_AGE "
+        f"{env.get('CONN_MAX_AGE', '0')}; "
+        f"load average {load_before:.1f} -> {load_after:.1f}"
     )
     print(f"{'endpoint':55} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'errors':>7}")
     for name, r in results.items():

@@ -1,17 +1,23 @@
 """The scorecard: a strategy's performance overview (now, or as it stood on a date), the
-published stocktakes, and the exception report with its commentary. Only systems the user
-holds a role in; others' ids are 404."""
+published stocktakes, and the exception report with its commentary. Who sees what is the
+pages' rule (strategies.permissions): the scorecard and the exceptions of systems the user
+holds a role in; published stocktakes also of systems where they sit in a System Design
+Group, commentary also of their own group's strategy. Others' ids are 404."""
 
 from __future__ import annotations
 
 import hashlib
-from datetime import date
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import Max, Prefetch
 from django.http import HttpResponse
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.utils.text import compress_string
 from drf_spectacular.utils import (
     OpenApiExample,
     extend_schema,
@@ -24,7 +30,6 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from actions.services import EditConflict, PeriodLocked, open_cycle_for
-from commissioning.api.access import visible_system_or_404
 from commissioning.api.problems import Conflict
 from commissioning.api.schema import (
     FORMAT_PARAMETER,
@@ -38,7 +43,7 @@ from commissioning.api.views import ApiView, CsvMixin
 from commissioning.db import MAX_BIGINT
 from indicators.models import Indicator
 from indicators.serializers import AreaSerializer, TargetSerializer
-from scorecard.cache import cached
+from scorecard.cache import cached, page_version
 from scorecard.models import (
     ExceptionCommentary,
     ExceptionFlag,
@@ -47,7 +52,7 @@ from scorecard.models import (
     SnapshotRow,
     Stocktake,
 )
-from scorecard.selectors.pages import strategy_overview
+from scorecard.selectors.pages import strategy_overview, visible_strategy
 from scorecard.services.commentary import (
     TEXT_FIELDS,
     commentary_save,
@@ -58,10 +63,13 @@ from strategies.models import ApiToken, Strategy
 from strategies.permissions import (
     can_view_strategy,
     can_write_commentary,
+    strategies_visible_to,
     systems_visible_to,
+    workflow_systems_visible_to,
 )
 
 TAG = "Scorecard"
+GZIP_ACCEPTED = re.compile(r"\bgzip\b")  # as Django's GZipMiddleware
 
 
 class IndicatorRefSerializer(serializers.Serializer):
@@ -290,9 +298,33 @@ def scorecard_data(system, strategy, as_at):
     return data, last_modified
 
 
-def _rendered(data: dict) -> tuple[bytes, str]:
+@dataclass(frozen=True)
+class RenderedScorecard:
+    """The scorecard's JSON as served: the body, gzipped too, its ETag and when its data
+    last changed. Kept whole in the pages' cache, so that a cached answer costs one get."""
+
+    body: bytes
+    gzipped: bytes  # b"" when gzip would not make it shorter
+    etag: str
+    last_modified: datetime | None
+
+
+def rendered_scorecard(system, strategy, as_at) -> RenderedScorecard:
+    data, last_modified = scorecard_data(system, strategy, as_at)
     body = JSONRenderer().render(data)
-    return body, '"' + hashlib.sha256(body).hexdigest() + '"'
+    # Django's own gzip (as gzip_page would), without its random padding: the scorecard
+    # holds no secret for a BREACH-style attack to find. Kept only if it is shorter.
+    gzipped = compress_string(body)
+    return RenderedScorecard(
+        body=body,
+        gzipped=gzipped if len(gzipped) < len(body) else b"",
+        etag='"' + hashlib.sha256(body).hexdigest() + '"',
+        last_modified=last_modified,
+    )
+
+
+def _accepts_gzip(request) -> bool:
+    return bool(GZIP_ACCEPTED.search(request.META.get("HTTP_ACCEPT_ENCODING", "")))
 
 
 class ScorecardApi(CsvMixin, ApiView):
@@ -371,30 +403,45 @@ class ScorecardApi(CsvMixin, ApiView):
         ],
     )
     def get(self, request, system: str, strategy: str):
-        f = self.filters(AsAtSerializer)
-        found = visible_system_or_404(request.user, system)
-        item = Strategy.objects.filter(system=found, slug=strategy).first()
-        if item is None:
-            raise NotFound
-        item.system = found
-        as_at = f.get("as_at")
+        # as_at is the only parameter read: skip the validation when it is not given.
+        as_at = (
+            self.filters(AsAtSerializer).get("as_at")
+            if "as_at" in request.query_params
+            else None
+        )
+        # The strategy page's own access check (scorecard.selectors.pages): the
+        # strategy found through the page cache, whether the user may see its system
+        # asked of the database on every request; 404 for either, as on the page.
+        version = page_version()
+        item = visible_strategy(request.user, system, strategy, version=version)
+        key = (item.pk, as_at or "")
         # Kept with the pages' own cache (same invalidation: a recompute, a return, a
         # commentary change), so the API and the page never disagree.
-        data, last_modified = cached(
-            ("api-scorecard", item.pk, as_at or ""),
-            lambda: scorecard_data(found, item, as_at),
-        )
-        self.last_modified = last_modified
-        if isinstance(request.accepted_renderer, JSONRenderer):
-            # The scorecard is read far more often than it changes: keep its JSON
-            # rendered (and its ETag) beside the data, under the same cache version.
-            body, etag = cached(
-                ("api-scorecard-json", item.pk, as_at or ""), lambda: _rendered(data)
+        if not isinstance(request.accepted_renderer, JSONRenderer):
+            data, self.last_modified = cached(
+                ("api-scorecard", *key),
+                lambda: scorecard_data(item.system, item, as_at),
+                version=version,
             )
-            response = HttpResponse(body, content_type="application/json")
-            response["ETag"] = etag
-            return response
-        return Response(data)
+            return Response(data)
+        # The scorecard is read far more often than it changes: its JSON is kept
+        # rendered (and gzipped, with its ETag), so a cached answer is one cache get.
+        page = cached(
+            ("api-scorecard-json", *key),
+            lambda: rendered_scorecard(item.system, item, as_at),
+            version=version,
+        )
+        self.last_modified = page.last_modified
+        if page.gzipped and _accepts_gzip(request):
+            response = HttpResponse(page.gzipped, content_type="application/json")
+            response["Content-Encoding"] = "gzip"
+            # As gzip_page marks a compressed answer: a weak ETag, the same validator.
+            response["ETag"] = "W/" + page.etag
+        else:
+            response = HttpResponse(page.body, content_type="application/json")
+            response["ETag"] = page.etag
+        patch_vary_headers(response, ["Accept-Encoding"])
+        return response
 
 
 # --------------------------------------------------------------------------- stocktakes
@@ -481,7 +528,9 @@ def _stocktakes(user):
     from django.db.models import Count
 
     return (
-        Stocktake.objects.filter(system__in=systems_visible_to(user))
+        # As the stocktake pages: a role in the system, or a place in the System
+        # Design Group of one of its strategies.
+        Stocktake.objects.filter(system__in=workflow_systems_visible_to(user))
         .select_related("system")
         .annotate(row_count=Count("overview_rows"))
         .order_by("-published", "id")
@@ -805,8 +854,10 @@ class CommentaryListApi(ApiView):
     def get(self, request):
         f = self.filters(CommentaryFilterSerializer)
         queryset = (
+            # As the commentary pages (`can_view_strategy`): a role in the system, or
+            # a place in the strategy's System Design Group.
             ExceptionCommentary.objects.filter(
-                strategy__system__in=systems_visible_to(request.user)
+                strategy__in=strategies_visible_to(request.user)
             )
             .select_related("strategy", "author")
             .order_by("-dated", "strategy__number", "position", "id")

@@ -31,15 +31,12 @@ from strategies.permissions import (
     can_view_system,
     can_write_commentary,
     strategies_visible_to,
-    systems_visible_to,
+    workflow_systems_visible_to,
 )
 
 
 def _can_see_system(user, system) -> bool:
-    return (
-        can_view_system(user, system)
-        or strategies_visible_to(user).filter(system=system).exists()
-    )
+    return workflow_systems_visible_to(user).filter(pk=system.pk).exists()
 
 
 def _cycle_for(request, cycle_id: int) -> ReportingCycle:
@@ -68,8 +65,8 @@ def my_updates(request):
 @login_required
 @require_GET
 def cycle_list(request):
-    visible = set(systems_visible_to(request.user).values_list("pk", flat=True)) | set(
-        strategies_visible_to(request.user).values_list("system_id", flat=True)
+    visible = set(
+        workflow_systems_visible_to(request.user).values_list("pk", flat=True)
     )
     cycles = (
         ReportingCycle.objects.filter(system_id__in=visible)

@@ -16,6 +16,25 @@ def systems_visible_to(user) -> QuerySet[CommissioningSystem]:
     return CommissioningSystem.objects.filter(roles__user=user).distinct()
 
 
+def workflow_systems_visible_to(user) -> QuerySet[CommissioningSystem]:
+    """Systems whose workflow (reporting cycles, published stocktakes) the user may see:
+    those they hold a role in (`systems_visible_to`) and those where they sit in a
+    strategy's System Design Group. Inside such a system a group member who holds no role
+    sees only their own strategies (`strategies_visible_to`, `can_view_strategy`)."""
+    if not user.is_authenticated:
+        return CommissioningSystem.objects.none()
+    if user.is_superuser:
+        return CommissioningSystem.objects.all()
+    return CommissioningSystem.objects.filter(
+        Q(pk__in=SystemRole.objects.filter(user=user).values("system_id"))
+        | Q(
+            pk__in=SdgMembership.objects.filter(user=user).values(
+                "group__strategy__system_id"
+            )
+        )
+    )
+
+
 def has_system_role(user, system: CommissioningSystem, *roles: str) -> bool:
     if not user.is_authenticated:
         return False

@@ -73,13 +73,13 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             token = header[1].decode("ascii")
         except UnicodeError as exc:
             raise exceptions.AuthenticationFailed(TOKEN_INVALID) from exc
-        row = (
-            ApiToken.objects.select_related("user")
-            .filter(key_hash=hash_token(token))
-            .first()
-        )
-        if row is None:
-            raise exceptions.AuthenticationFailed(TOKEN_INVALID)
+        # One query on the unique index of the hash (no ordering to sort by).
+        try:
+            row = ApiToken.objects.select_related("user").get(
+                key_hash=hash_token(token)
+            )
+        except ApiToken.DoesNotExist as exc:
+            raise exceptions.AuthenticationFailed(TOKEN_INVALID) from exc
         now = timezone.now()
         if row.revoked_at is not None:
             raise exceptions.AuthenticationFailed(TOKEN_REVOKED)
