@@ -11,6 +11,7 @@ from actions.models import (
     Project,
     SavingsPlan,
 )
+from commissioning.html import sanitising_admin_form
 from strategies.permissions import SystemScopedAdminMixin, is_system_admin
 
 
@@ -24,6 +25,7 @@ class ActionPlanAdmin(admin.ModelAdmin):
 
 class ProgressReportInline(admin.StackedInline):
     model = ProgressReport
+    form = sanitising_admin_form("text")
     extra = 0
     fields = [
         "date",
@@ -50,6 +52,7 @@ class ActionAdmin(SystemScopedAdminMixin, SimpleHistoryAdmin):
     # System administrators of the action's system (SDG leads use the pages).
     system_path = "strategy__system"
     admin_check = staticmethod(is_system_admin)
+    form = sanitising_admin_form("description")
     readonly_fields = ["version"]
     list_display = [
         "title",
@@ -71,6 +74,7 @@ class ActionAdmin(SystemScopedAdminMixin, SimpleHistoryAdmin):
 class ProgressReportAdmin(SystemScopedAdminMixin, SimpleHistoryAdmin):
     system_path = "action__strategy__system"
     admin_check = staticmethod(is_system_admin)
+    form = sanitising_admin_form("text")
     list_display = ["action", "date", "author_name", "rag"]
     list_filter = ["rag", "action__strategy"]
     search_fields = ["text", "action__title"]

@@ -15,3 +15,19 @@ def sanitise_html(text: str) -> str:
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer",
     ).strip()
+
+
+def sanitising_admin_form(*fields: str):
+    """A ModelForm base for an admin whose `fields` are rich text the pages show as HTML:
+    sanitised on save, as the pages' own forms do, so the admin cannot store a script."""
+    from django import forms
+
+    class SanitisingForm(forms.ModelForm):
+        def clean(self):
+            data = super().clean()
+            for name in fields:
+                if data.get(name):
+                    data[name] = sanitise_html(data[name])
+            return data
+
+    return SanitisingForm

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from commissioning.html import sanitising_admin_form
 from scorecard.models import (
     BoardPack,
     BoardPackSchedule,
@@ -63,6 +64,9 @@ class PublishedOverviewRowAdmin(admin.ModelAdmin):
 class ExceptionCommentaryAdmin(SystemScopedAdminMixin, SimpleHistoryAdmin):
     system_path = "strategy__system"
     admin_check = staticmethod(is_system_admin)
+    form = sanitising_admin_form(
+        "text", "story", "helping", "hindering", "actions_taken"
+    )
     list_display = ["heading", "strategy", "cycle", "status", "dated", "author_name"]
     list_filter = ["strategy__system", "status", "strategy", "dated"]
     search_fields = ["heading", "text", "story"]
