@@ -9,6 +9,7 @@ each list is one query (two for actions with their latest progress). The SPC is 
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import date
 
@@ -266,6 +267,96 @@ def indicator_for(user, indicator_id: int) -> Indicator:
     if indicator is None:
         raise Http404("No such indicator.")
     return indicator
+
+
+def _stamp_sql() -> str:
+    """One statement: for each kind of row the page shows that can change without
+    bumping the scorecard cache (scorecard.cache bumps on recomputations, returns,
+    commentary, strategies and systems), how many there are, the latest change, the sum
+    of their ids (an add and a delete together still change it) and a second count.
+    Table names come from the models (quoted); the indicator's id is a parameter."""
+    from django.db import connection
+
+    def table(model) -> str:
+        return connection.ops.quote_name(model._meta.db_table)
+
+    action_links = table(Action.indicators.through)
+    parts = [
+        ("t", "COUNT(*), MAX(x.updated_at), SUM(x.id), 0", f"{table(Target)} x", "x"),
+        (
+            "a",
+            "COUNT(*), MAX(x.updated_at), SUM(x.id), 0",
+            f"{table(Action)} x JOIN {action_links} l ON l.action_id = x.id",
+            "l",
+        ),
+        (
+            "p",
+            "COUNT(*), MAX(x.updated_at), SUM(x.id), 0",
+            f"{table(ProgressReport)} x JOIN {action_links} l"
+            " ON l.action_id = x.action_id",
+            "l",
+        ),
+        (
+            "s",
+            "COUNT(*), NULL, SUM(x.id), SUM(LENGTH(x.polarity))",
+            f"{table(IndicatorAssignment)} x",
+            "x",
+        ),
+        (
+            "i",
+            "COUNT(*), NULL, SUM(x.frameworkitem_id), 0",
+            f"{table(Indicator.framework_items.through)} x",
+            "x",
+        ),
+        (
+            "r",
+            "COUNT(*), MAX(x.updated_at), SUM(x.id), 0",
+            f"{table(RebasePoint)} x",
+            "x",
+        ),
+        (
+            "c",
+            "COUNT(*), MAX(x.updated_at), SUM(x.id), 0",
+            f"{table(ExceptionCommentary)} x",
+            "x",
+        ),
+        (
+            "f",
+            "COUNT(*), MAX(x.raised_at), SUM(x.id), COUNT(x.cleared_at)",
+            f"{table(ExceptionFlag)} x",
+            "x",
+        ),
+    ]
+    return " UNION ALL ".join(
+        f"SELECT '{kind}', {columns} FROM {source} WHERE {alias}.indicator_id = %s"  # noqa: S608 - names from the models, the id a parameter
+        for kind, columns, source, alias in parts
+    )
+
+
+_STAMP_SQL: list[str] = []
+
+
+def page_stamp(indicator: Indicator) -> str:
+    """A short digest of everything on the indicator's page that can change without
+    bumping the scorecard cache: the definition (its `updated_at`), targets, linked
+    actions and their progress, placements, rebases, commentary and exception flags.
+    One query of plain aggregates over the indicator's own (few) rows of each, cheap
+    beside building the page, so the cached page follows an edit at once. Values are
+    left out (there can be tens of thousands): they only arrive or go with a return,
+    whose event bumps the cache. Edits that bypass `save()` (queryset updates) still
+    show within the cache's hour."""
+    from django.db import connection
+
+    if not _STAMP_SQL:
+        _STAMP_SQL.append(_stamp_sql())
+    sql = _STAMP_SQL[0]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [indicator.pk] * sql.count("%s"))
+        rows = sorted(cursor.fetchall())
+    digest = hashlib.sha256(
+        repr((indicator.updated_at.isoformat(), rows)).encode()
+    ).hexdigest()
+    return digest[:24]
 
 
 def strategy_overview_url(system_slug: str, strategy_slug: str) -> str:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import date
 
 import pytest
+from django.core.cache import cache
 from django.utils import timezone
 
 from indicators.models import Area, Indicator, Observation, Period, Return
@@ -75,6 +76,16 @@ def revise(
     observation.superseded_by = newer
     observation.save()
     return newer
+
+
+@pytest.fixture(autouse=True)
+def _empty_page_cache():
+    """Each test starts with an empty page cache: the indicator page is cached, and a
+    test's rolled-back writes must not leave pages cached for the next one (ids are
+    reused after a rollback on SQLite)."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -33,6 +34,11 @@ WAVY = [80, 82, 81, 83, 79, 84, 80, 82, 81, 83, 80, 82, 81, 84, 79, 83]
 def url(indicator, **params) -> str:
     query = "&".join(f"{k}={v}" for k, v in params.items())
     return f"/indicators/{indicator.pk}/" + (f"?{query}" if query else "")
+
+
+def main(html: str) -> str:
+    """The page's own content (the base template around it shows the signed-in user)."""
+    return html.split('id="maincontent"', 1)[1].split("</main>", 1)[0]
 
 
 def column(html: str, testid: str, name: str) -> list[dict]:
@@ -360,7 +366,10 @@ def test_other_systems_indicators_are_not_found(
     assert client.get(url(rtt)).status_code == 404
 
 
-def _queries(client, path) -> int:
+def _queries(client, path, *, cached: bool) -> int:
+    """The queries of one request for the page, built afresh or from the page cache."""
+    if not cached:
+        cache.clear()
     with CaptureQueriesContext(connection) as captured:
         response = client.get(path)
     assert response.status_code == 200
@@ -380,10 +389,16 @@ def test_queries_stay_fixed_as_points_revisions_and_links_grow(
     Target.objects.create(indicator=indicator, kind="absolute", value=80, text="80%")
     compute(indicator)
     client.force_login(viewer)
-    client.get(url(indicator))  # warm the session and caches
+    client.get(url(indicator))  # warm the session
+    cache.clear()
     with django_assert_max_num_queries(25):
         client.get(url(indicator))
-    small = _queries(client, url(indicator))
+    built = _queries(client, url(indicator), cached=False)
+    # From the cache: the session and user, the indicator (the access check), its
+    # stamp, the latest recomputation (in the cache's key), the navigation.
+    with django_assert_max_num_queries(6):
+        client.get(url(indicator))
+    hit = _queries(client, url(indicator), cached=True)
 
     # Grow everything the page lists.
     more = add_values(indicator, home_area, WAVY * 3, start=len(WAVY))
@@ -432,7 +447,54 @@ def test_queries_stay_fixed_as_points_revisions_and_links_grow(
     assert page.revision_count == len((observations + more)[::5])
     assert len(page.actions) == 4
     assert len(page.commentaries) == 3
-    assert _queries(client, url(indicator)) == small
+    assert _queries(client, url(indicator), cached=False) == built
+    client.get(url(indicator))
+    assert _queries(client, url(indicator), cached=True) == hit
+
+
+def test_the_cached_page_follows_edits_and_is_the_same_for_every_reader(
+    client, viewer, rtt, plymouth
+):
+    """The page is cached; edits that bump no cache version (targets, actions and their
+    progress, the definition, exception flags) still show on the next request, and one
+    reader's page never carries another's name."""
+    other = make_user("other-reader", system=plymouth, role="viewer")
+    client.force_login(viewer)
+    first = main(client.get(url(rtt)).content.decode())
+    assert main(client.get(url(rtt)).content.decode()) == first  # from the cache
+    client.force_login(other)
+    assert main(client.get(url(rtt)).content.decode()) == first
+    assert "other-reader" not in first
+
+    target = Target.objects.get(indicator=rtt)
+    target.text = "A brand new target wording"
+    target.save()
+    assert "A brand new target wording" in client.get(url(rtt)).content.decode()
+
+    action = Action.objects.filter(strategy__system=plymouth).exclude(indicators=rtt)[0]
+    action.indicators.add(rtt)
+    html = client.get(url(rtt)).content.decode()
+    assert escape(action.title) in html
+    ProgressReport.objects.create(
+        action=action, date=date(2019, 3, 1), text="<p>Progress since caching</p>"
+    )
+    assert "Progress since caching" in client.get(url(rtt)).content.decode()
+
+    rtt.definition = "A definition edited after the page was cached."
+    rtt.save()
+    assert rtt.definition in client.get(url(rtt)).content.decode()
+
+    area = SeriesResult.objects.filter(indicator=rtt).first().area
+    ExceptionFlag.objects.create(
+        indicator=rtt,
+        area=area,
+        rule="rag_red",
+        severity="high",
+        reason="A flag raised after the page was cached",
+        raised_at=timezone.now(),
+    )
+    html = client.get(url(rtt, area=area.code)).content.decode()
+    assert "A flag raised after the page was cached" in html
 
 
 def test_changes_to_the_definition_and_targets_show_who_when_before_and_after(
