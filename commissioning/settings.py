@@ -62,6 +62,9 @@ else:
 
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
+# A kept connection (CONN_MAX_AGE > 0) is checked before a request reuses it, so one the
+# server dropped (a restart, a failover, pg_terminate_backend) is replaced, not a 500.
+DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web process read while a worker writes; busy timeout avoids
     # "database is locked" on short overlaps.
@@ -166,12 +169,13 @@ if ASSETS_DIR.is_dir():
 
 # The scorecard pages cache selector output under a version the recompute bumps
 # (scorecard/cache.py). In-process by default; Redis when REDIS_URL or CACHE_URL is set,
-# so web processes and workers share one version.
+# so web processes and workers share one version. The Redis backend treats an unreachable
+# Redis as an empty cache (commissioning/cache_backends.py): pages and the API carry on.
 _CACHE_URL = env.str("CACHE_URL", default="") or env.str("REDIS_URL", default="")
 if _CACHE_URL.startswith(("redis://", "rediss://")):
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "commissioning.cache_backends.ResilientRedisCache",
             "LOCATION": _CACHE_URL,
             "KEY_PREFIX": "ics",
         }
@@ -203,6 +207,28 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = 300
 CELERY_TASK_TIME_LIMIT = 360
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# With the broker gone, sending a task gives up within seconds (the web process then runs
+# the work itself, commissioning/background.py; a return's recompute waits in the outbox
+# for the sweep below) instead of holding the request.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": 2,
+    "socket_timeout": 10,
+    # A late-acknowledged task whose worker died is delivered again after this long;
+    # longer than any task may run (the full recompute's hard limit is 1,900 s).
+    "visibility_timeout": 3600,
+}
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 2
+CELERY_REDIS_SOCKET_TIMEOUT = 10
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
+    "retry_policy": CELERY_TASK_PUBLISH_RETRY_POLICY
+}
 CELERY_BEAT_SCHEDULE = {
     # The full recompute keeps flags that depend on the date (data overdue) current.
     "nightly-full-recompute": {

@@ -480,7 +480,8 @@ def _announce_recompute() -> None:
     from scorecard.tasks import recompute_queued  # scorecard builds on indicators
 
     try:
-        recompute_queued.delay()
+        # Nothing waits for its result: sending never touches the result store.
+        recompute_queued.apply_async(ignore_result=True)
     except Exception:
         logger.exception(
             "Could not enqueue the recompute; the periodic sweep will run it"
