@@ -1161,26 +1161,47 @@ def _write_flags_sql(to_close, to_update, to_open, run: RecomputeRun, now) -> No
 # --- entry points ------------------------------------------------------------------
 
 
+QUEUED_RECOMPUTE_LOCK = "scorecard.queued-recompute"
+FULL_RECOMPUTE_LOCK = "scorecard.full-recompute"
+INTERRUPTED = (
+    "Interrupted: the worker stopped before the run finished. Its series were "
+    "recomputed by a later run."
+)
+
+
 def recompute_queued(*, limit: int = 100_000) -> RecomputeRun | None:
     """Recompute the series a committed or rolled-back return queued (the durable outbox),
-    each once however often it was queued. Safe to run twice: results are replaced whole."""
-    pending = list(
-        RecomputeRequest.objects.filter(processed_at__isnull=True)
-        .order_by("created_at", "id")
-        .values_list("id", "indicator_id", "area_id", "breakdown")[:limit]
-    )
-    if not pending:
-        return None
-    run = recompute(
-        kind=RecomputeRun.Kind.QUEUED, series={tuple(p[1:]) for p in pending}
-    )
-    RecomputeRequest.objects.filter(pk__in=[p[0] for p in pending]).update(
-        processed_at=timezone.now()
-    )
-    return run
+    each once however often it was queued. Runs one at a time: a second caller waits,
+    then finds only what was queued since (results are replaced whole in any case)."""
+    with advisory_lock(QUEUED_RECOMPUTE_LOCK, wait=True):
+        _close_interrupted_runs(RecomputeRun.Kind.QUEUED)
+        pending = list(
+            RecomputeRequest.objects.filter(processed_at__isnull=True)
+            .order_by("created_at", "id")
+            .values_list("id", "indicator_id", "area_id", "breakdown")[:limit]
+        )
+        if not pending:
+            return None
+        run = recompute(
+            kind=RecomputeRun.Kind.QUEUED, series={tuple(p[1:]) for p in pending}
+        )
+        RecomputeRequest.objects.filter(pk__in=[p[0] for p in pending]).update(
+            processed_at=timezone.now()
+        )
+        return run
 
 
-FULL_RECOMPUTE_LOCK = "scorecard.full-recompute"
+def _close_interrupted_runs(kind: str) -> None:
+    """Runs of `kind` still marked running while this process holds their lock were
+    left by a worker that died (its lock went with its connection): say so, so no page
+    shows them running for ever. SQLite has no such locks, nor workers to lose."""
+    if connection.vendor != "postgresql":
+        return
+    RecomputeRun.objects.filter(kind=kind, status=RecomputeRun.Status.RUNNING).update(
+        status=RecomputeRun.Status.FAILED,
+        finished_at=timezone.now(),
+        detail=INTERRUPTED,
+    )
 
 
 def recompute_everything() -> RecomputeRun | None:
@@ -1189,4 +1210,5 @@ def recompute_everything() -> RecomputeRun | None:
         if not acquired:
             logger.info("A full recompute is already running; not starting another.")
             return None
+        _close_interrupted_runs(RecomputeRun.Kind.FULL)
         return recompute(kind=RecomputeRun.Kind.FULL)

@@ -194,3 +194,8 @@ def test_a_worker_killed_mid_recompute_leaves_whole_results_and_the_task_complet
         assert view.results % CHUNK == 0, view
     # Run once: the late copy a short visibility timeout may deliver finds nothing queued.
     assert RecomputeRun.objects.filter(kind=RecomputeRun.Kind.QUEUED).count() == 2
+    # The killed run is not left "running" for ever: the next run closed it.
+    killed_run.refresh_from_db()
+    assert killed_run.status == RecomputeRun.Status.FAILED
+    assert killed_run.finished_at is not None
+    assert killed_run.detail.startswith("Interrupted")
