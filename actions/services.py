@@ -17,6 +17,7 @@ from django.db.models import F, Max
 from django.utils import timezone
 
 from actions.models import Action, ActionPlan, Milestone, ProgressReport, Rag
+from commissioning.html import plain_text
 
 NARRATIVE_TAGS = {"p", "ul", "ol", "li", "strong", "em", "a", "br"}
 
@@ -94,6 +95,8 @@ def _display(instance, field: models.Field, value, users: dict | None = None) ->
             return users[value]
     if isinstance(value, dt.date):
         return value.strftime("%d %b %Y").lstrip("0")
+    if isinstance(field, models.TextField):  # rich text: the words, not the markup
+        return plain_text(value)
     return str(value)
 
 

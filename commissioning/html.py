@@ -1,5 +1,7 @@
 """User and document text is rich text in a small, safe subset of HTML."""
 
+import html
+
 import nh3
 
 ALLOWED_TAGS = {"p", "ul", "ol", "li", "strong", "em", "b", "i", "a", "br"}
@@ -15,6 +17,12 @@ def sanitise_html(text: str) -> str:
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer",
     ).strip()
+
+
+def plain_text(text: str) -> str:
+    """Rich text as the words a reader sees: tags dropped and entities decoded (escape it
+    again when it goes into a page; it is text, not HTML)."""
+    return html.unescape(nh3.clean(text or "", tags=set())).strip()
 
 
 def sanitising_admin_form(*fields: str):

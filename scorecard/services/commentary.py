@@ -9,7 +9,6 @@ from __future__ import annotations
 import difflib
 import re
 
-import nh3
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -24,6 +23,7 @@ from actions.services import (
     sanitise_narrative,
     versioned_update,
 )
+from commissioning.html import plain_text
 from scorecard.models import ExceptionCommentary, ReportingCycle
 
 Status = ExceptionCommentary.Status
@@ -40,8 +40,7 @@ MSG_STORY_NEEDED = "Enter the story behind the numbers"
 MSG_ACTIONS_NEEDED = "Enter the actions taken"
 
 
-def _plain(html: str) -> str:
-    return nh3.clean(html or "", tags=set()).strip()
+_plain = plain_text
 
 
 def previous_approved(cycle: ReportingCycle, strategy, indicator):

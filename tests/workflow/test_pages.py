@@ -63,3 +63,24 @@ def test_commentary_page_shows_its_history(lead, cycle, strategy, exception_indi
     assert 'data-testid="history"' in page
     assert "First words" in page
     assert "Created: commentary" in page
+
+
+def test_history_shows_typed_symbols_once_escaped(
+    lead, cycle, strategy, exception_indicator
+):
+    """Rich text is stored sanitised ("<" as "&lt;"); the history shows the words a
+    reader typed, escaped once, not "&amp;lt;"."""
+    client = Client()
+    client.force_login(lead)
+    url = reverse(
+        "workflow:commentary", args=[cycle.pk, strategy.pk, exception_indicator.pk]
+    )
+    client.post(
+        url, {"version": 0, "story": "Waits < 18 weeks & falling", "intent": "save"}
+    )
+    page = client.get(url).content.decode()
+    history = page[page.index('data-testid="history"') :]
+    history = history[: history.index("</ol>")]
+    assert "Waits &lt; 18 weeks &amp; falling" in history
+    assert "&amp;lt;" not in history
+    assert "&amp;amp;" not in history
