@@ -206,9 +206,10 @@ def main() -> None:
                 f"{cached[0]:>14.1f} {cached[1]:>8.1f}"
             )
 
-    trivial_p95 = figures["trivial view"][0][1]
     strategy_name = next(n for n in figures if n.startswith("strategy overview"))
     for label, index in (("uncached", 0), ("cached", 1)):
+        # Like with like: the trivial view measured in the same pass.
+        trivial_p95 = figures["trivial view"][index][1]
         p95 = figures[strategy_name][index][1]
         ratio = p95 / trivial_p95 if trivial_p95 else float("inf")
         verdict = "meets" if p95 < GOAL_P95_MS and ratio <= GOAL_RATIO else "misses"
