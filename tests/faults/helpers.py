@@ -222,3 +222,24 @@ def celery_broker(url: str) -> Iterator[None]:
             os.environ.pop("CELERY_BROKER_URL", None)
         else:
             os.environ["CELERY_BROKER_URL"] = saved_environment
+
+
+def monthly_percentage_indicator(slug: str, title: str):
+    """A system of the test's own with one monthly percentage indicator (higher is
+    better), keyed `slug` like the system."""
+    from indicators.models import Indicator
+    from strategies.models import CommissioningSystem
+
+    system = CommissioningSystem.objects.create(
+        slug=slug, name=title, short_name="Faults"
+    )
+    return Indicator.objects.create(
+        system=system,
+        key=slug,
+        title=title,
+        source_framework="LOCAL",
+        measure_type="percentage",
+        unit="%",
+        polarity="higher_is_better",
+        period_type="month",
+    )

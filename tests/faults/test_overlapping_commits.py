@@ -13,16 +13,14 @@ import pytest
 from indicators import services
 from indicators.models import (
     Area,
-    Indicator,
     Observation,
     Period,
     RecomputeRequest,
     Return,
 )
 from indicators.periods import month_period
-from strategies.models import CommissioningSystem
 from tests.faults import children
-from tests.faults.helpers import database_url
+from tests.faults.helpers import database_url, monthly_percentage_indicator
 
 pytestmark = [
     pytest.mark.faults,
@@ -58,19 +56,9 @@ def _file(which: str, keys: set[tuple[int, int]]) -> bytes:
 
 @pytest.fixture
 def system():
-    system = CommissioningSystem.objects.create(
-        slug="faults-overlap", name="Faults overlap", short_name="Faults"
-    )
-    Indicator.objects.create(
-        system=system,
-        key="faults-overlap",
-        title="Overlapping returns",
-        source_framework="LOCAL",
-        measure_type="percentage",
-        unit="%",
-        polarity="higher_is_better",
-        period_type="month",
-    )
+    system = monthly_percentage_indicator(
+        "faults-overlap", "Overlapping returns"
+    ).system
     Area.objects.bulk_create(
         [
             Area(code=_code(a), name=f"Faults area {a}", kind="unitary")

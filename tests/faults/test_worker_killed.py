@@ -25,8 +25,12 @@ from indicators.models import (
 )
 from indicators.periods import month_period
 from scorecard.models import ExceptionFlag, RecomputeRun, SeriesResult
-from strategies.models import CommissioningSystem
-from tests.faults.helpers import celery_broker, kill_process_group, wait_for
+from tests.faults.helpers import (
+    celery_broker,
+    kill_process_group,
+    monthly_percentage_indicator,
+    wait_for,
+)
 
 pytestmark = [
     pytest.mark.faults,
@@ -47,19 +51,10 @@ WORKER_ENV = {"FAULTS_VISIBILITY_TIMEOUT": "8", "FAULTS_BATCH_SERIES": str(CHUNK
 def queued_series() -> Indicator:
     """SERIES series of POINTS monthly values around a 50% target, all queued for
     recomputation (as a committed return leaves them), none computed yet."""
-    system = CommissioningSystem.objects.create(
-        slug="faults-killed", name="Faults killed", short_name="Faults"
+    indicator = monthly_percentage_indicator(
+        "faults-killed", "Recomputed while a worker dies"
     )
-    indicator = Indicator.objects.create(
-        system=system,
-        key="faults-killed",
-        title="Recomputed while a worker dies",
-        source_framework="LOCAL",
-        measure_type="percentage",
-        unit="%",
-        polarity="higher_is_better",
-        period_type="month",
-    )
+    system = indicator.system
     Target.objects.create(indicator=indicator, kind="absolute", value=50)
     Area.objects.bulk_create(
         [
