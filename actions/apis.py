@@ -13,6 +13,7 @@ from rest_framework.response import Response
 
 from actions.models import Action, ProgressReport, Rag
 from actions.services import PeriodLocked, progress_report_create
+from commissioning.api.cached import cached_list, filter_names, ids_of
 from commissioning.api.problems import Conflict
 from commissioning.api.schema import (
     PAGE_PARAMETERS,
@@ -22,6 +23,7 @@ from commissioning.api.schema import (
 )
 from commissioning.api.views import ApiView
 from commissioning.db import MAX_BIGINT
+from indicators.models import Indicator
 from strategies.models import ApiToken
 from strategies.permissions import (
     can_report_progress,
@@ -145,16 +147,105 @@ class ActionListApi(ApiView):
     )
     def get(self, request):
         f = self.filters(ActionFilterSerializer)
-        queryset = _actions(request.user)
-        if f.get("system"):
-            queryset = queryset.filter(plan__system__slug=f["system"])
-        if f.get("strategy"):
-            queryset = queryset.filter(strategy__slug=f["strategy"])
-        if f.get("status"):
-            queryset = queryset.filter(status=f["status"])
-        if f.get("indicator"):
-            queryset = queryset.filter(indicators__id=f["indicator"]).distinct()
-        return self.paginate(queryset, ActionSerializer)
+        # Who sees what: the actions of the strategies the user may see. Asked on
+        # every request; the cached answer is kept per set of strategies.
+        strategies = ids_of(strategies_visible_to(request.user))
+        return cached_list(
+            request,
+            "actions",
+            strategies,
+            lambda: self.paginated_rows(_action_list(strategies, f), action_rows),
+            params=filter_names(ActionFilterSerializer),
+        )
+
+
+# What an action's list row shows (never its source or bookkeeping).
+ACTION_COLUMNS = (
+    "id", "position", "title", "description", "timeframe", "timeframe_start",
+    "due_date", "status", "rag", "plan", "plan__slug", "plan__system",
+    "plan__system__slug", "strategy", "strategy__slug",
+)  # fmt: skip
+PROGRESS_COLUMNS = (
+    "id", "action", "date", "author_name", "text", "rag", "position",
+    "author", "author__username", "author__first_name", "author__last_name",
+)  # fmt: skip
+
+
+def _action_list(strategies: list[int], f: dict):
+    """The actions the list pages through, in the list's order. The indicator filter
+    is a subquery, so that no row repeats and no DISTINCT is needed."""
+    queryset = Action.objects.filter(strategy_id__in=strategies)
+    if f.get("system"):
+        queryset = queryset.filter(plan__system__slug=f["system"])
+    if f.get("strategy"):
+        queryset = queryset.filter(strategy__slug=f["strategy"])
+    if f.get("status"):
+        queryset = queryset.filter(status=f["status"])
+    if f.get("indicator"):
+        queryset = queryset.filter(
+            pk__in=Action.indicators.through.objects.filter(
+                indicator_id=f["indicator"]
+            ).values("action_id")
+        )
+    return (
+        queryset.select_related("plan__system", "strategy")
+        .only(*ACTION_COLUMNS)
+        .prefetch_related(
+            Prefetch("indicators", queryset=Indicator.objects.only("id")),
+            Prefetch(
+                "progress_reports",
+                queryset=ProgressReport.objects.select_related("author")
+                .only(*PROGRESS_COLUMNS)
+                .order_by("date", "position"),
+            ),
+        )
+        .order_by("plan__system__position", "strategy__number", "position", "id")
+    )
+
+
+def _day(value) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _author(report: ProgressReport) -> str:
+    if report.author_name:
+        return report.author_name
+    a = report.author
+    return (a.get_full_name() or a.username) if a else ""
+
+
+def action_rows(page: list[Action]) -> list[dict]:
+    """The page as `ActionSerializer` gives it, built by hand (nested serializers cost
+    more than the queries)."""
+    return [
+        {
+            "id": a.pk,
+            "system": a.plan.system.slug,
+            "plan": a.plan.slug,
+            "strategy": a.strategy.slug,
+            "position": a.position,
+            "title": a.title,
+            "description": a.description,
+            "timeframe": a.timeframe,
+            "timeframe_start": _day(a.timeframe_start),
+            "due_date": _day(a.due_date),
+            "status": a.status,
+            "rag": a.rag,
+            "indicators": [i.pk for i in a.indicators.all()],
+            "progress": [
+                {
+                    "id": p.pk,
+                    "date": _day(p.date),
+                    "author": _author(p),
+                    "text": p.text,
+                    "rag": p.rag,
+                    "position": p.position,
+                }
+                for p in a.progress_reports.all()
+            ],
+        }
+        for a in page
+    ]
 
 
 class ActionDetailApi(ApiView):

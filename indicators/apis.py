@@ -30,6 +30,7 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
 from commissioning.api.access import require_returns_manager
+from commissioning.api.cached import cached_list, filter_names, ids_of
 from commissioning.api.conditional import last_modified_header
 from commissioning.api.problems import (
     PROBLEM_MEDIA_TYPE,
@@ -52,6 +53,7 @@ from commissioning.api.selectors import (
     RULE_METHODS,
     STATUS_ORDER,
     display_areas,
+    display_areas_of,
     status_of,
 )
 from commissioning.api.throttling import ApiRateThrottle, UploadRateThrottle
@@ -118,23 +120,27 @@ class Headline:
     computed_at: object
 
 
+# What a headline reads of a series: never its large JSON (spc, inputs, sparkline).
+HEADLINE_COLUMNS = (
+    "indicator", "area", "method", "latest_value", "variation", "assurance",
+    "comparison", "trend", "direction", "rag", "computed_at",
+    "area__code", "area__name", "area__kind", "latest_period", "latest_period__label",
+)  # fmt: skip
+
+
 def headlines(indicators: list[Indicator]) -> dict[int, Headline]:
     """Each indicator's scorecard series (the area its scorecard row shows) with its
-    result. Two queries per system among the indicators, then two in all."""
-    by_system: dict[int, list[Indicator]] = defaultdict(list)
-    for indicator in indicators:
-        by_system[indicator.system_id].append(indicator)
-    areas: dict[int, int] = {}
-    for group in by_system.values():
-        areas.update(display_areas(group[0].system, [i.pk for i in group]))
+    result. Three queries however many indicators, of however many systems (each
+    indicator's `system` loaded with it, for its home area)."""
+    areas = display_areas_of({i.pk: i.system.home_area_id for i in indicators})
     if not areas:
         return {}
     wanted = set(areas.items())
     results = {
         (r.indicator_id, r.area_id): r
-        for r in SeriesResult.objects.filter(
-            indicator_id__in=list(areas), breakdown=""
-        ).select_related("area", "latest_period")
+        for r in SeriesResult.objects.filter(indicator_id__in=list(areas), breakdown="")
+        .select_related("area", "latest_period")
+        .only(*HEADLINE_COLUMNS)
         if (r.indicator_id, r.area_id) in wanted
     }
     flagged = {
@@ -303,60 +309,187 @@ class IndicatorListApi(ApiView):
     )
     def get(self, request):
         f = self.filters(self.FilterSerializer)
-        queryset = _indicators_queryset(request.user)
-        if f.get("system"):
-            queryset = queryset.filter(system__slug=f["system"])
-        if f.get("strategy"):
-            queryset = queryset.filter(assignments__strategy__slug=f["strategy"])
-        if f.get("element"):
-            queryset = queryset.filter(framework_items__id=f["element"])
-        if f.get("source_framework"):
-            queryset = queryset.filter(source_framework=f["source_framework"])
-        if f.get("fingertips_id") is not None:
-            queryset = queryset.filter(fingertips_id=f["fingertips_id"])
-        if f.get("q"):
-            words = f["q"]
-            queryset = queryset.filter(
-                Q(title__icontains=words)
-                | Q(code__icontains=words)
-                | Q(key__icontains=words)
-            )
-        queryset = queryset.distinct()
-        if f.get("status") or f.get("rag") or f.get("on_exception_report") is not None:
-            queryset = self._by_headline(queryset, f)
-        return self.paginate(
-            queryset,
-            IndicatorSerializer,
-            page_context=lambda page: {"headlines": headlines(page)},
+        # Who sees what: the indicators of the systems the user holds a role in. Asked
+        # on every request; the cached answer is kept per set of systems.
+        systems = ids_of(systems_visible_to(request.user))
+        return cached_list(
+            request,
+            "indicators",
+            systems,
+            lambda: self.paginated_rows(
+                _indicator_list(systems, f), lambda page: indicator_rows(request, page)
+            ),
+            params=filter_names(self.FilterSerializer),
         )
 
-    def _by_headline(self, queryset, f):
-        candidates = list(
-            queryset.select_related(None).prefetch_related(None).only("id", "system_id")
+
+# The columns an indicator's list row shows (never its definition, aliases or
+# breakdowns), with its system's slug and home area (which series is its headline).
+INDICATOR_COLUMNS = (
+    "id", "key", "code", "title", "source_framework", "measure_type", "unit",
+    "decimal_places", "polarity", "period_type", "local_source", "fingertips_id",
+    "provider", "data_owner", "system", "system__slug", "system__home_area",
+)  # fmt: skip
+
+
+def _indicator_list(systems: list[int], f: dict):
+    """The indicators the list pages through, in the list's order. Filters on related
+    rows are subqueries, so that no row repeats and no DISTINCT is needed."""
+    queryset = Indicator.objects.filter(system_id__in=systems)
+    if f.get("system"):
+        queryset = queryset.filter(system__slug=f["system"])
+    if f.get("strategy"):
+        queryset = queryset.filter(
+            pk__in=IndicatorAssignment.objects.filter(
+                strategy__slug=f["strategy"]
+            ).values("indicator_id")
         )
-        systems = {s.pk: s for s in systems_visible_to(self.request.user)}
-        for indicator in candidates:
-            indicator.system = systems[indicator.system_id]
-        found = headlines(candidates)
-        keep = []
-        for indicator in candidates:
-            h = found.get(indicator.pk)
-            if f.get("status") and (h.status if h else "no_data") != f["status"]:
+    if f.get("element"):
+        queryset = queryset.filter(
+            pk__in=Indicator.framework_items.through.objects.filter(
+                frameworkitem_id=f["element"]
+            ).values("indicator_id")
+        )
+    if f.get("source_framework"):
+        queryset = queryset.filter(source_framework=f["source_framework"])
+    if f.get("fingertips_id") is not None:
+        queryset = queryset.filter(fingertips_id=f["fingertips_id"])
+    if f.get("q"):
+        words = f["q"]
+        queryset = queryset.filter(
+            Q(title__icontains=words)
+            | Q(code__icontains=words)
+            | Q(key__icontains=words)
+        )
+    if f.get("status") or f.get("rag") or f.get("on_exception_report") is not None:
+        queryset = queryset.filter(pk__in=_by_headline(queryset, f))
+    return (
+        queryset.select_related("system")
+        .only(*INDICATOR_COLUMNS)
+        .prefetch_related(
+            Prefetch(
+                "assignments",
+                queryset=IndicatorAssignment.objects.select_related("strategy")
+                .only("indicator", "polarity", "strategy__slug", "strategy__name")
+                .order_by("strategy__number"),
+            ),
+            Prefetch(
+                "framework_items",
+                queryset=FrameworkItem.objects.select_related("strategy", "level")
+                .only("key", "number", "title", "strategy__slug", "level__slug")
+                .order_by("strategy__number", "level__position", "position"),
+            ),
+        )
+        .order_by("system__position", "title", "id")
+    )
+
+
+def _by_headline(queryset, f) -> list[int]:
+    """The ids among `queryset` whose headline series passes the status, RAG and
+    exception report filters (the status is the analysis', not a column)."""
+    candidates = list(queryset.select_related("system").only("id", "system__home_area"))
+    found = headlines(candidates)
+    keep = []
+    for indicator in candidates:
+        h = found.get(indicator.pk)
+        if f.get("status") and (h.status if h else "no_data") != f["status"]:
+            continue
+        if f.get("rag"):
+            rag = (h.rag or "none").lower() if h and h.latest_value is not None else ""
+            if rag != f["rag"]:
                 continue
-            if f.get("rag"):
-                rag = (
-                    (h.rag or "none").lower()
-                    if h and h.latest_value is not None
-                    else ""
-                )
-                if rag != f["rag"]:
-                    continue
-            if f.get("on_exception_report") is not None and bool(
-                h and h.on_exception_report
-            ) != bool(f["on_exception_report"]):
-                continue
-            keep.append(indicator.pk)
-        return queryset.filter(pk__in=keep)
+        if f.get("on_exception_report") is not None and bool(
+            h and h.on_exception_report
+        ) != bool(f["on_exception_report"]):
+            continue
+        keep.append(indicator.pk)
+    return keep
+
+
+def _address(name: str, request):
+    """pk -> the absolute address of that indicator's `name` endpoint, as DRF's
+    `reverse` gives it, reversed once rather than once per row."""
+    sentinel = "987654321987654321"
+    url = reverse(f"api:{name}", kwargs={"pk": int(sentinel)}, request=request)
+    head, _, tail = url.rpartition(sentinel)
+    return lambda pk: f"{head}{pk}{tail}"
+
+
+_stamp = serializers.DateTimeField().to_representation
+
+
+def headline_row(h: Headline | None) -> dict | None:
+    """As `HeadlineSerializer` gives it."""
+    if h is None:
+        return None
+    return {
+        "area": {"code": h.area.code, "name": h.area.name, "kind": h.area.kind},
+        "method": h.method,
+        "status": h.status,
+        "latest_value": h.latest_value,
+        "latest_period": h.latest_period,
+        "variation": h.variation,
+        "assurance": h.assurance,
+        "compared_with_england": h.compared_with_england,
+        "recent_trend": h.recent_trend,
+        "rag": h.rag,
+        "on_exception_report": h.on_exception_report,
+        "computed_at": _stamp(h.computed_at),
+    }
+
+
+def indicator_rows(request, page: list[Indicator]) -> list[dict]:
+    """The page as `IndicatorSerializer` gives it, built by hand (the serializers cost
+    more than the queries), with each indicator's headline."""
+    found = headlines(page)
+    detail_url = _address("indicator-detail", request)
+    series_url = _address("indicator-series", request)
+    rows = []
+    for i in page:
+        system = i.system.slug
+        rows.append(
+            {
+                "id": i.pk,
+                "system": system,
+                "key": i.key,
+                "code": i.code,
+                "title": i.title,
+                "source_framework": i.source_framework,
+                "measure_type": i.measure_type,
+                "unit": i.unit,
+                "decimal_places": i.decimal_places,
+                "polarity": i.polarity,
+                "period_type": i.period_type,
+                "url": detail_url(i.pk),
+                "series_url": series_url(i.pk),
+                "local_source": i.local_source,
+                "fingertips_id": i.fingertips_id,
+                "provider": i.provider,
+                "data_owner": i.data_owner,
+                "strategies": [
+                    {
+                        "system": system,
+                        "strategy": a.strategy.slug,
+                        "name": a.strategy.name,
+                        "polarity": a.polarity or i.polarity,
+                    }
+                    for a in i.assignments.all()
+                ],
+                "framework_items": [
+                    {
+                        "id": item.pk,
+                        "strategy": item.strategy.slug,
+                        "level": item.level.slug,
+                        "key": item.key,
+                        "number": item.number,
+                        "title": item.title,
+                    }
+                    for item in i.framework_items.all()
+                ],
+                "headline": headline_row(found.get(i.pk)),
+            }
+        )
+    return rows
 
 
 def _indicator_or_404(user, pk: int) -> Indicator:

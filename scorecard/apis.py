@@ -30,6 +30,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from actions.services import EditConflict, PeriodLocked, open_cycle_for
+from commissioning.api.cached import cached_list, filter_names, ids_of
 from commissioning.api.problems import Conflict
 from commissioning.api.schema import (
     FORMAT_PARAMETER,
@@ -758,26 +759,90 @@ class ExceptionListApi(ApiView):
     )
     def get(self, request):
         f = self.filters(ExceptionFilterSerializer)
-        indicators = Indicator.objects.filter(
-            system__in=systems_visible_to(request.user)
-        )
-        if f.get("system"):
-            indicators = indicators.filter(system__slug=f["system"])
-        if f.get("strategy"):
-            indicators = indicators.filter(assignments__strategy__slug=f["strategy"])
-        flags = (
-            ExceptionFlag.objects.filter(indicator__in=indicators.values("pk"))
-            .select_related("indicator__system", "area")
-            .order_by("-raised_at", "id")
-        )
-        if not f.get("include_cleared"):
-            flags = flags.filter(cleared_at__isnull=True)
-        return self.paginate(
-            flags, _ExceptionPageSerializer, page_context=_exception_context
+        # Who sees what: the flags of indicators of the systems the user holds a role
+        # in. Asked on every request; the cached answer is kept per set of systems.
+        systems = ids_of(systems_visible_to(request.user))
+        return cached_list(
+            request,
+            "exceptions",
+            systems,
+            lambda: self.paginated_rows(_exception_flags(systems, f), exception_rows),
+            params=filter_names(ExceptionFilterSerializer),
         )
 
 
-def _exception_context(page) -> dict:
+FLAG_COLUMNS = (
+    "id", "breakdown", "rule", "severity", "reason", "raised_at", "cleared_at",
+    "indicator", "indicator__key", "indicator__code", "indicator__title",
+    "indicator__system", "indicator__system__slug",
+    "area", "area__code", "area__name", "area__kind",
+)  # fmt: skip
+COMMENTARY_COLUMNS = (
+    "id", "strategy", "strategy__slug", "indicator", "stocktake", "cycle", "heading",
+    "text", "story", "helping", "hindering", "actions_taken", "expected_recovery",
+    "status", "dated", "author_name", "position", "version",
+    "author", "author__username", "author__first_name", "author__last_name",
+)  # fmt: skip
+
+
+def _exception_flags(systems: list[int], f: dict):
+    """The flags the list pages through, newest first, with only the columns it shows."""
+    indicators = Indicator.objects.filter(system_id__in=systems)
+    if f.get("system"):
+        indicators = indicators.filter(system__slug=f["system"])
+    if f.get("strategy"):
+        indicators = indicators.filter(assignments__strategy__slug=f["strategy"])
+    flags = (
+        ExceptionFlag.objects.filter(indicator__in=indicators.values("pk"))
+        .select_related("indicator__system", "area")
+        .only(*FLAG_COLUMNS)
+        .order_by("-raised_at", "id")
+    )
+    if not f.get("include_cleared"):
+        flags = flags.filter(cleared_at__isnull=True)
+    return flags
+
+
+_stamp = serializers.DateTimeField().to_representation
+
+
+def _day(value: date | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def commentary_author(c) -> str:
+    if c.author_name:
+        return c.author_name
+    return c.author.get_full_name() or c.author.username if c.author else ""
+
+
+def commentary_row(c) -> dict:
+    """A commentary as `CommentarySerializer` gives it (built by hand for the lists)."""
+    return {
+        "id": c.pk,
+        "strategy": c.strategy.slug,
+        "indicator": c.indicator_id,
+        "stocktake": c.stocktake_id,
+        "cycle": c.cycle_id,
+        "heading": c.heading,
+        "text": c.text,
+        "story": c.story,
+        "helping": c.helping,
+        "hindering": c.hindering,
+        "actions_taken": c.actions_taken,
+        "expected_recovery": _day(c.expected_recovery),
+        "status": c.status,
+        "dated": _day(c.dated),
+        "author": commentary_author(c),
+        "position": c.position,
+        "version": c.version,
+    }
+
+
+def exception_rows(page: list[ExceptionFlag]) -> list[dict]:
+    """The page's flags as `ExceptionSerializer` gives them, built by hand (nested
+    serializers cost more than the queries), with their strategies and commentary:
+    two queries however many flags."""
     ids = {flag.indicator_id for flag in page}
     strategies: dict[int, list[str]] = {}
     for indicator_id, slug in (
@@ -786,20 +851,18 @@ def _exception_context(page) -> dict:
         .values_list("indicator_id", "strategy__slug")
     ):
         strategies.setdefault(indicator_id, []).append(slug)
-    commentary: dict[int, list] = {}
+    commentary: dict[int, list[dict]] = {}
     for c in (
         ExceptionCommentary.objects.filter(indicator_id__in=ids)
         .select_related("strategy", "author")
+        .only(*COMMENTARY_COLUMNS)
         .order_by("-dated", "position")
     ):
-        commentary.setdefault(c.indicator_id, []).append(c)
-    return {"strategies": strategies, "commentary": commentary}
-
-
-class _ExceptionPageSerializer(serializers.BaseSerializer):
-    def to_representation(self, flag):
-        i = flag.indicator
-        return ExceptionSerializer(
+        commentary.setdefault(c.indicator_id, []).append(commentary_row(c))
+    rows = []
+    for flag in page:
+        i, area = flag.indicator, flag.area
+        rows.append(
             {
                 "id": flag.pk,
                 "indicator": {
@@ -809,19 +872,20 @@ class _ExceptionPageSerializer(serializers.BaseSerializer):
                     "title": i.title,
                 },
                 "system": i.system.slug,
-                "strategies": self.context["strategies"].get(i.pk, []),
-                "area": flag.area,
+                "strategies": strategies.get(i.pk, []),
+                "area": {"code": area.code, "name": area.name, "kind": area.kind},
                 "breakdown": flag.breakdown,
                 "rule": flag.rule,
-                "label": flag.get_rule_display(),
+                "label": str(flag.get_rule_display()),
                 "severity": flag.severity,
                 "reason": flag.reason,
                 "method": RULE_METHODS.get(flag.rule, ""),
-                "raised_at": flag.raised_at,
-                "cleared_at": flag.cleared_at,
-                "commentary": self.context["commentary"].get(i.pk, []),
+                "raised_at": _stamp(flag.raised_at),
+                "cleared_at": _stamp(flag.cleared_at),
+                "commentary": commentary.get(i.pk, []),
             }
-        ).data
+        )
+    return rows
 
 
 class CommentaryFilterSerializer(serializers.Serializer):

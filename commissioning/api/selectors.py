@@ -62,16 +62,23 @@ def display_areas(system, indicator_ids: Iterable[int]) -> dict[int, int]:
     indicator has a computed series there, else its series with the most points (England
     last, as a benchmark rather than the system's own figure). One query."""
     ids = list(indicator_ids)
-    if not ids:
+    home = getattr(system, "home_area_id", None)
+    return display_areas_of({i: home for i in ids})
+
+
+def display_areas_of(homes: dict[int, int | None]) -> dict[int, int]:
+    """`display_areas` for indicators of any systems at once: `homes` maps each
+    indicator id to its system's home area id (or None). One query."""
+    if not homes:
         return {}
     candidates: dict[int, list[tuple[int, int, str]]] = defaultdict(list)
     for indicator_id, area_id, code, points in SeriesResult.objects.filter(
-        indicator_id__in=ids, breakdown=""
+        indicator_id__in=list(homes), breakdown=""
     ).values_list("indicator_id", "area_id", "area__code", "point_count"):
         candidates[indicator_id].append((area_id, points, code))
-    home = getattr(system, "home_area_id", None)
     chosen = {}
     for indicator_id, options in candidates.items():
+        home = homes[indicator_id]
         if home is not None and any(area_id == home for area_id, _, _ in options):
             chosen[indicator_id] = home
             continue
