@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from django.core.cache import cache
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_save
 
 VERSION_KEY = "scorecard:pages:version"
 TIMEOUT = 60 * 60  # an hour: a missed bump cannot keep a page stale for long
@@ -103,6 +103,12 @@ SHOWN_MODELS = (
     "scorecard.RebasePoint",
 )
 
+# Links the pages show: an action's indicators, an indicator's aims and elements.
+SHOWN_LINKS = (
+    ("actions.Action", "indicators"),
+    ("indicators.Indicator", "framework_items"),
+)
+
 
 def _bump_on_write(**kwargs) -> None:
     bump_version()
@@ -117,3 +123,11 @@ def connect_signals() -> None:
         model = apps.get_model(label)
         post_save.connect(_bump_on_write, sender=model, weak=False)
         post_delete.connect(_bump_on_write, sender=model, weak=False)
+    for label, field in SHOWN_LINKS:
+        through = apps.get_model(label)._meta.get_field(field).remote_field.through
+        m2m_changed.connect(_bump_on_link, sender=through, weak=False)
+
+
+def _bump_on_link(action: str, **kwargs) -> None:
+    if action.startswith("post_"):
+        bump_version()

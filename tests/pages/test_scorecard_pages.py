@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 
-from actions.models import ProgressReport
+from actions.models import Action, ProgressReport
 from commissioning.api.selectors import display_areas, status_of
 from indicators.models import (
     Indicator,
@@ -639,7 +639,9 @@ def test_renaming_an_indicator_or_an_aim_refreshes_the_cached_page(
     assert "A renamed aim" in client.get(overview).content.decode()
 
 
-@pytest.mark.parametrize("model", ["target", "progress", "commentary", "indicator"])
+@pytest.mark.parametrize(
+    "model", ["target", "progress", "commentary", "indicator", "action's indicators"]
+)
 def test_writes_to_what_the_pages_show_bump_the_cache_version(plymouth, model):
     strategy = plymouth.strategies.get(slug="community")
     before = current_version()
@@ -650,6 +652,9 @@ def test_writes_to_what_the_pages_show_bump_the_cache_version(plymouth, model):
         report.delete()
     elif model == "commentary":
         ExceptionCommentary.objects.filter(strategy=strategy).first().save()
+    elif model == "action's indicators":
+        action = Action.objects.filter(strategy=strategy).first()
+        action.indicators.add(Indicator.objects.filter(system=plymouth).last())
     else:
         Indicator.objects.filter(system=plymouth).first().delete()
     assert current_version() != before
