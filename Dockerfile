@@ -24,13 +24,13 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     LOG_FORMAT=json
 WORKDIR /app
 # Dependencies first, so that a code change does not reinstall them.
-COPY pyproject.toml README.md ./
+COPY pyproject.toml requirements.lock README.md ./
 COPY commissioning commissioning
 COPY strategies strategies
 COPY indicators indicators
 COPY actions actions
 COPY scorecard scorecard
-RUN pip install --no-cache-dir -e .
+RUN pip install --no-cache-dir -c requirements.lock -e .
 COPY . .
 COPY --from=assets /build/assets var/assets
 # Static files are collected into the image (WhiteNoise serves them, hashed and
