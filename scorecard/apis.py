@@ -6,18 +6,12 @@ Group, commentary also of their own group's strategy. Others' ids are 404."""
 
 from __future__ import annotations
 
-import hashlib
-import re
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import Max, Prefetch
-from django.http import HttpResponse
 from django.utils import timezone
-from django.utils.cache import patch_vary_headers
-from django.utils.text import compress_string
 from drf_spectacular.utils import (
     OpenApiExample,
     extend_schema,
@@ -30,7 +24,14 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from actions.services import EditConflict, PeriodLocked, open_cycle_for
-from commissioning.api.cached import cached_list, filter_names, ids_of
+from commissioning.api.cached import (
+    RenderedJson,
+    cached_list,
+    filter_names,
+    ids_of,
+    json_response,
+    render_json,
+)
 from commissioning.api.problems import Conflict
 from commissioning.api.schema import (
     FORMAT_PARAMETER,
@@ -70,7 +71,6 @@ from strategies.permissions import (
 )
 
 TAG = "Scorecard"
-GZIP_ACCEPTED = re.compile(r"\bgzip\b")  # as Django's GZipMiddleware
 
 
 class IndicatorRefSerializer(serializers.Serializer):
@@ -299,33 +299,8 @@ def scorecard_data(system, strategy, as_at):
     return data, last_modified
 
 
-@dataclass(frozen=True)
-class RenderedScorecard:
-    """The scorecard's JSON as served: the body, gzipped too, its ETag and when its data
-    last changed. Kept whole in the pages' cache, so that a cached answer costs one get."""
-
-    body: bytes
-    gzipped: bytes  # b"" when gzip would not make it shorter
-    etag: str
-    last_modified: datetime | None
-
-
-def rendered_scorecard(system, strategy, as_at) -> RenderedScorecard:
-    data, last_modified = scorecard_data(system, strategy, as_at)
-    body = JSONRenderer().render(data)
-    # Django's own gzip (as gzip_page would), without its random padding: the scorecard
-    # holds no secret for a BREACH-style attack to find. Kept only if it is shorter.
-    gzipped = compress_string(body)
-    return RenderedScorecard(
-        body=body,
-        gzipped=gzipped if len(gzipped) < len(body) else b"",
-        etag='"' + hashlib.sha256(body).hexdigest() + '"',
-        last_modified=last_modified,
-    )
-
-
-def _accepts_gzip(request) -> bool:
-    return bool(GZIP_ACCEPTED.search(request.META.get("HTTP_ACCEPT_ENCODING", "")))
+def rendered_scorecard(system, strategy, as_at) -> RenderedJson:
+    return render_json(*scorecard_data(system, strategy, as_at))
 
 
 class ScorecardApi(CsvMixin, ApiView):
@@ -433,16 +408,7 @@ class ScorecardApi(CsvMixin, ApiView):
             version=version,
         )
         self.last_modified = page.last_modified
-        if page.gzipped and _accepts_gzip(request):
-            response = HttpResponse(page.gzipped, content_type="application/json")
-            response["Content-Encoding"] = "gzip"
-            # As gzip_page marks a compressed answer: a weak ETag, the same validator.
-            response["ETag"] = "W/" + page.etag
-        else:
-            response = HttpResponse(page.body, content_type="application/json")
-            response["ETag"] = page.etag
-        patch_vary_headers(response, ["Accept-Encoding"])
-        return response
+        return json_response(request, page)
 
 
 # --------------------------------------------------------------------------- stocktakes

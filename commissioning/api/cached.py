@@ -24,6 +24,7 @@ import hashlib
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 
 from django.http import HttpResponse
@@ -41,22 +42,25 @@ PAGE_PARAMS = frozenset({"page", "page_size", "format"})
 
 @dataclass(frozen=True)
 class RenderedJson:
-    """A JSON answer as served: the body, gzipped too, and its ETag."""
+    """A JSON answer as served: the body, gzipped too, its ETag and (where known) when
+    its data last changed. Kept whole in the pages' cache: a cached answer is one get."""
 
     body: bytes
     gzipped: bytes  # b"" when gzip would not make it shorter
     etag: str
+    last_modified: datetime | None = None
 
 
-def render_json(data) -> RenderedJson:
+def render_json(data, last_modified: datetime | None = None) -> RenderedJson:
     body = JSONRenderer().render(data)
-    # Django's own gzip (as gzip_page would), without its random padding: the lists
-    # hold no secret for a BREACH-style attack to find. Kept only if it is shorter.
+    # Django's own gzip (as gzip_page would), without its random padding: the API's
+    # answers hold no secret for a BREACH-style attack to find. Kept if it is shorter.
     gzipped = compress_string(body)
     return RenderedJson(
         body=body,
         gzipped=gzipped if len(gzipped) < len(body) else b"",
         etag='"' + hashlib.sha256(body).hexdigest() + '"',
+        last_modified=last_modified,
     )
 
 
