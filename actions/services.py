@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from actions.models import Action, ActionPlan, Milestone, ProgressReport, Rag
 from commissioning.html import plain_text
+from commissioning.signals import rows_updated
 
 NARRATIVE_TAGS = {"p", "ul", "ol", "li", "strong", "em", "a", "br"}
 
@@ -172,6 +173,7 @@ def versioned_update(
             current=model.objects.get(pk=instance.pk), changes=changes, by=by, at=at
         )
     fresh = model.objects.get(pk=instance.pk)
+    rows_updated.send(sender=model)
     # .update() sends no signals, so the history row is written here.
     model.history.bulk_history_create(
         [fresh], update=True, default_user=user, default_change_reason=change_reason

@@ -20,7 +20,10 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from django.core.cache import cache
+from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
+
+from commissioning.signals import rows_updated
 
 VERSION_KEY = "scorecard:pages:version"
 TIMEOUT = 60 * 60  # an hour: a missed bump cannot keep a page stale for long
@@ -111,7 +114,15 @@ SHOWN_LINKS = (
 
 
 def _bump_on_write(**kwargs) -> None:
+    # Now, and again when the transaction commits: a page cached in between (from the
+    # data as it was before the commit) must not outlive it.
     bump_version()
+    transaction.on_commit(bump_version)
+
+
+def _bump_on_update(sender, **kwargs) -> None:
+    if sender._meta.label in SHOWN_MODELS:
+        _bump_on_write()
 
 
 def connect_signals() -> None:
@@ -123,6 +134,7 @@ def connect_signals() -> None:
         model = apps.get_model(label)
         post_save.connect(_bump_on_write, sender=model, weak=False)
         post_delete.connect(_bump_on_write, sender=model, weak=False)
+    rows_updated.connect(_bump_on_update, weak=False)
     for label, field in SHOWN_LINKS:
         through = apps.get_model(label)._meta.get_field(field).remote_field.through
         m2m_changed.connect(_bump_on_link, sender=through, weak=False)
@@ -130,4 +142,4 @@ def connect_signals() -> None:
 
 def _bump_on_link(action: str, **kwargs) -> None:
     if action.startswith("post_"):
-        bump_version()
+        _bump_on_write()

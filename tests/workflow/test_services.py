@@ -250,3 +250,36 @@ def test_seed_commentary_is_approved_and_readable(client, plymouth):
     page = client.get(f"/workflow/stocktakes/{stocktake.pk}/").content.decode()
     note = transcribed.filter(stocktake=stocktake).first()
     assert note.heading in page
+
+
+def test_approved_commentary_shows_on_the_cached_exception_report_at_once(
+    lead, lead2, cycle, strategy, exception_indicator, plymouth
+):
+    """The workflow writes with versioned UPDATEs (no post_save); the pages' cache must
+    still hear of them, or the report shows the old commentary for up to an hour."""
+    from django.test import Client
+    from django.urls import reverse
+
+    client = Client()
+    client.force_login(lead)
+    url = reverse("exception_report", args=[plymouth.slug, strategy.slug])
+
+    draft = commentary_services.commentary_start(
+        cycle=cycle, strategy=strategy, indicator=exception_indicator, user=lead
+    )
+    draft = commentary_services.commentary_submit(
+        commentary=draft,
+        user=lead,
+        expected_version=draft.version,
+        values={
+            "story": "<p>Recovery plan agreed at the October board</p>",
+            "actions_taken": "<p>Weekly validation of the waiting list</p>",
+        },
+    )
+    # Submitted, not yet approved: not on the report (and the report cached so).
+    assert "Recovery plan agreed" not in client.get(url).content.decode()
+    commentary_services.commentary_approve(
+        commentary=draft, user=lead2, expected_version=draft.version
+    )
+
+    assert "Recovery plan agreed" in client.get(url).content.decode()
